@@ -100,6 +100,12 @@ export class NetBuf {
     return undefined;
   }
 
+  /** @internal a fresh buffer holds nothing */
+  clearLengths(): void {
+    this.hdrLen = 0;
+    this.pktLen = 0;
+  }
+
   /** View of the header. */
   header(): Uint8Array {
     return this.bytes.subarray(this.bufOffset, this.bufOffset + this.hdrLen);
@@ -230,9 +236,7 @@ export class NetBufPool {
     if (this.freeTop === 0) return undefined;
     const buf = this.bufs[this.freeStack[--this.freeTop]!]!;
     buf.state = BufState.Held;
-    // lengths reset: a fresh buffer holds nothing
-    buf.setPacketLen(0);
-    buf.setHeaderLen(0);
+    buf.clearLengths();
     return buf;
   }
 
