@@ -24,7 +24,7 @@ interface Import {
 }
 
 /** Import and re-export specifiers of a file; `import type` / `export type` are marked (erased at run time). */
-export function importsOf(file: string): Import[] {
+function importsOf(file: string): Import[] {
   const text = readFileSync(file, "utf8")
     .replace(/\/\*[\s\S]*?\*\//g, "")
     .replace(/^\s*\/\/.*$/gm, "");
