@@ -37,8 +37,9 @@ export interface NetDriverOps extends BaseDriverOps {
    */
   receiveBatch(out: NetBufPtr[], max: number): DevResult<number>;
   /**
-   * Transmits `bufs[0..count)` in order; returns how many were queued (fewer when the queue fills).
-   * Those not queued stay with the caller.
+   * Transmits `bufs[0..count)` in order; returns how many were queued. It stops at the first buffer that
+   * cannot be queued (the queue is full, or the buffer is refused); those not queued stay with the caller.
+   * An error is returned only when not even the first buffer was queued for a reason other than a full queue.
    */
   transmitBatch(bufs: NetBufPtr[], count: number): DevResult<number>;
 }
