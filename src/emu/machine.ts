@@ -8,7 +8,10 @@ import {
   type PlatformConfig,
   type PlatformDeviceInfo,
 } from "../hal/platform-config.js";
+import type { DeviceFunction } from "../pci/types.js";
 import { AddressBus } from "./address-bus.js";
+import type { PciConfigModel } from "./pci/pci-function.js";
+import { PCI_CONFIG_ADDRESS_PORT, PciHost } from "./pci/pci-host.js";
 
 /**
  * The emulated machine: physical RAM, an MMIO bus, an I/O port space, a virtual clock and the platform
@@ -27,6 +30,8 @@ export class Machine {
   readonly clock: VirtualClock;
   /** What drivers get: DMA from RAM, register windows on the buses, virtual time. */
   readonly hal: Hal;
+  /** The PCI host bridge: root bus, bridges, configuration decoding (ECAM at `config.pciEcamBase`). */
+  readonly pci: PciHost;
 
   constructor(config: Partial<PlatformConfig> = {}) {
     this.config = { ...defaultPlatformConfig(), ...config };
@@ -48,6 +53,26 @@ export class Machine {
         return io.window(port, size);
       },
     });
+    this.pci = new PciHost({ mmio: this.mmio, io: this.io });
+    // ECAM: 1 MiB of configuration space per bus, buses 0..PCI_BUS_END (pci.md §1)
+    this.mmio.map(
+      this.config.pciEcamBase,
+      (this.config.pciBusEnd + 1) * 0x10_0000,
+      this.pci.ecam,
+      "pci-ecam",
+    );
+    // x86 configuration mechanism #1: ports 0xCF8 (address) and 0xCFC (data) (pci.md §1)
+    this.io.map(PCI_CONFIG_ADDRESS_PORT, 8, this.pci.portCam, "pci-cf8");
+  }
+
+  /**
+   * Adds a PCI function (a {@link PciFunctionModel} or {@link PciBridgeModel}) at `bdf`. Its configuration
+   * space answers through ECAM; its BARs decode on {@link Machine.mmio} (memory) or {@link Machine.io} (I/O) at
+   * the address each BAR holds, while the command register enables decoding. A function on a bus other than
+   * 0 goes behind the bridge whose secondary bus number is that bus.
+   */
+  addPciDevice(bdf: DeviceFunction, fn: PciConfigModel): void {
+    this.pci.add(bdf, fn);
   }
 
   /** Puts a device's registers at `[base, base + size)` on the MMIO bus. */

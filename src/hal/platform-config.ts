@@ -48,7 +48,9 @@ export function defaultPlatformConfig(): PlatformConfig {
   return {
     ramBase: DEFAULT_RAM_BASE,
     ramSize: 64 * 1024 * 1024,
-    pciEcamBase: 0x3000_0000,
+    // QEMU virt's high ECAM (ArceOS aarch64-qemu-virt PCI_ECAM_BASE); 256 buses take 256 MiB, which at a low
+    // base would cover the Phytium FXMAC0 registers at 0x3200_C000
+    pciEcamBase: 0x40_1000_0000,
     pciBusEnd: 0xff,
     pciMmio32: { base: 0x4000_0000, size: 0x4000_0000 },
     pciMmio64: { base: 0x80_0000_0000, size: 0x80_0000_0000 },

@@ -62,6 +62,8 @@ export interface CapabilityInfo {
   offset: number;
   /** Capability id (0x09 vendor-specific, 0x11 MSI-X, ...). */
   id: number;
+  /** The 16 bits after the id and next bytes (virtio-drivers' `private_header`), when read. */
+  privateHeader?: number;
 }
 
 /**
