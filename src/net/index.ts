@@ -8,3 +8,4 @@ export { BufState, MAX_BUFFER_LEN, MIN_BUFFER_LEN, NetBuf, NetBufPool } from "./
 export { NetBufPtr } from "./net-buf-ptr.js";
 export type { NetDriverOps } from "./net-driver-ops.js";
 export * from "./traffic/index.js";
+export * from "./wrappers/index.js";
