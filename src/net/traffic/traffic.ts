@@ -246,7 +246,9 @@ export class Forwarder {
           this.dropped++;
         } else {
           const tb = t.bytes;
-          tb.set(p.bytes.subarray(p.offset + 12, p.offset + p.len), t.offset + 12);
+          const pb = p.bytes;
+          if (tb === pb) tb.copyWithin(t.offset + 12, p.offset + 12, p.offset + p.len);
+          else for (let k = 12; k < p.len; k++) tb[t.offset + k] = pb[p.offset + k]!;
           for (let k = 0; k < 6; k++) {
             tb[t.offset + k] = hop[k]!;
             tb[t.offset + 6 + k] = src[k]!;
