@@ -1,0 +1,476 @@
+import type { AccessWidth, MmioHandler } from "../../hal/mmio.js";
+import { PCI_COMMAND_MASTER } from "../../hw/pci/config.js";
+import {
+  CommonCfg,
+  PCI_CAP_ID_VNDR,
+  VIRTIO_MSI_NO_VECTOR,
+  VIRTIO_NET_PCI_CLASS,
+  VIRTIO_PCI_DEVICE_NET,
+  VIRTIO_PCI_VENDOR,
+  VirtioPciCap,
+  VirtioPciCapType,
+} from "../../hw/virtio/pci.js";
+import { type MsixSink, MsixTable } from "../pci/msix-table.js";
+import { PciFunctionModel } from "../pci/pci-function.js";
+import type { VirtioNetModel } from "./net-model.js";
+
+/** Where the modern device puts its structures: QEMU's layout (BAR4, 64-bit, 16 KiB). */
+export const VirtioPciLayout = {
+  /** BAR holding the virtio structures. */
+  BAR: 4,
+  BAR_SIZE: 0x4000,
+  COMMON: 0x0000,
+  ISR: 0x1000,
+  DEVICE: 0x2000,
+  NOTIFY: 0x3000,
+  /** Length of each structure's window. */
+  REGION: 0x1000,
+  /** notify_off_multiplier: queue q is notified at NOTIFY + 4 * q (queue_notify_off = q). */
+  NOTIFY_MULTIPLIER: 4,
+  /** BAR holding the MSI-X table (at 0) and PBA (at 0x800). */
+  MSIX_BAR: 1,
+  MSIX_BAR_SIZE: 0x1000,
+  MSIX_PBA: 0x800,
+} as const;
+
+/** Options of a {@link VirtioPciDevice}. */
+export interface VirtioPciDeviceOptions {
+  /** MSI-X vectors (default 3: config + one per queue); 0 for none. */
+  msixVectors?: number;
+  /** Where MSI-X messages go (default: counted only). */
+  msixSink?: MsixSink;
+}
+
+const TWO_32 = 0x1_0000_0000;
+
+/**
+ * The modern virtio-pci transport of a virtio-net model (virtio 1.2 §4.1): a PCI function 1af4:1041
+ * (class 02.00, revision 1) whose vendor capabilities (§4.1.4) point at the common configuration, ISR,
+ * device configuration and notification structures in BAR4, plus the PCI configuration access
+ * capability (§4.1.4.9) and MSI-X in BAR1. Add {@link VirtioPciDevice.fn} to the machine with
+ * `machine.addPciDevice(bdf, dev.fn)`.
+ *
+ * Bus mastering (command bit 2) gates the device's DMA; the ISR read clears the INTx status.
+ */
+export class VirtioPciDevice implements MmioHandler {
+  /** The device behind the transport. */
+  readonly model: VirtioNetModel;
+  /** The PCI function (configuration space, BARs). */
+  readonly fn: PciFunctionModel;
+  /** The MSI-X table, when vectors were asked for. */
+  readonly msix: MsixTable | undefined;
+  /** Config offsets of the vendor capabilities, by cfg_type. */
+  readonly capOffsets: Readonly<Record<number, number>>;
+  private deviceFeatureSelect = 0;
+  private driverFeatureSelect = 0;
+  private queueSelect = 0;
+  private configVector = VIRTIO_MSI_NO_VECTOR;
+  private readonly descLo = [0, 0];
+  private readonly descHi = [0, 0];
+  private readonly driverLo = [0, 0];
+  private readonly driverHi = [0, 0];
+  private readonly deviceLo = [0, 0];
+  private readonly deviceHi = [0, 0];
+  private readonly vectors: number;
+  private readonly pciCfgCap: number;
+  /** What the driver last wrote into pci_cfg_data (reads of it are answered from the BAR). */
+  private readonly pciCfgData = new Uint8Array(4);
+
+  constructor(model: VirtioNetModel, options: VirtioPciDeviceOptions = {}) {
+    this.model = model;
+    model.setInterface("modern");
+    this.vectors = options.msixVectors ?? 3;
+    const L = VirtioPciLayout;
+    const msixHandler: MmioHandler = {
+      mmioRead: (off, w) =>
+        off < L.MSIX_PBA ? this.msix!.tableRead(off, w) : this.msix!.pbaRead(off - L.MSIX_PBA, w),
+      mmioWrite: (off, w, v) => {
+        if (off < L.MSIX_PBA) this.msix!.tableWrite(off, w, v);
+        else this.msix!.pbaWrite(off - L.MSIX_PBA, w, v);
+      },
+    };
+    this.fn = new PciFunctionModel({
+      vendorId: VIRTIO_PCI_VENDOR,
+      deviceId: VIRTIO_PCI_DEVICE_NET,
+      classCode: VIRTIO_NET_PCI_CLASS.classCode,
+      subclass: VIRTIO_NET_PCI_CLASS.subclass,
+      revision: 1, // >= 1 for a non-transitional device (§4.1.2.1)
+      subsystemVendorId: VIRTIO_PCI_VENDOR,
+      subsystemId: 0x40, // >= 0x40 recommended for non-transitional devices (§4.1.2.1)
+      interruptPin: 1,
+      bars: [
+        ...(this.vectors > 0
+          ? [
+              {
+                index: L.MSIX_BAR,
+                kind: "memory32" as const,
+                size: L.MSIX_BAR_SIZE,
+                handler: msixHandler,
+                name: `${model.name} MSI-X`,
+              },
+            ]
+          : []),
+        {
+          index: L.BAR,
+          kind: "memory64",
+          size: L.BAR_SIZE,
+          prefetchable: true,
+          handler: this,
+          name: `${model.name} BAR4`,
+        },
+      ],
+    });
+    const caps: Record<number, number> = {};
+    const vcap = (type: number, offset: number, length: number, extra?: number): void => {
+      const len = extra === undefined ? VirtioPciCap.SIZE : VirtioPciCap.NOTIFY_SIZE;
+      const body = [len, type, L.BAR, 0, 0, 0, ...le32(offset), ...le32(length)];
+      if (extra !== undefined) body.push(...le32(extra));
+      caps[type] = this.fn.addCapability(PCI_CAP_ID_VNDR, body);
+    };
+    vcap(VirtioPciCapType.COMMON_CFG, L.COMMON, L.REGION);
+    vcap(VirtioPciCapType.NOTIFY_CFG, L.NOTIFY, L.REGION, L.NOTIFY_MULTIPLIER);
+    vcap(VirtioPciCapType.ISR_CFG, L.ISR, L.REGION);
+    vcap(VirtioPciCapType.DEVICE_CFG, L.DEVICE, L.REGION);
+    // PCI configuration access (§4.1.4.9): bar, offset, length and pci_cfg_data are driver-writable
+    const pciCfgBody = [
+      VirtioPciCap.PCI_CFG_SIZE,
+      VirtioPciCapType.PCI_CFG,
+      0,
+      0,
+      0,
+      0,
+      ...le32(0),
+      ...le32(0),
+      ...le32(0),
+    ];
+    const pciCfgMask = [
+      0, 0, 0xff, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    ];
+    this.pciCfgCap = this.fn.addCapability(PCI_CAP_ID_VNDR, pciCfgBody, pciCfgMask);
+    caps[VirtioPciCapType.PCI_CFG] = this.pciCfgCap;
+    this.capOffsets = caps;
+    if (this.vectors > 0) {
+      this.fn.addMsixCapability(this.vectors, L.MSIX_BAR, 0, L.MSIX_BAR, L.MSIX_PBA);
+      this.msix = new MsixTable(this.fn, this.vectors, options.msixSink ?? (() => {}), model.checker);
+    }
+    this.fn.onCommandWrite = (cmd) => model.setDmaEnabled((cmd & PCI_COMMAND_MASTER) !== 0);
+    this.fn.onConfigWrite = (off, w, v) => this.pciCfgWrite(off, w, v);
+    this.fn.onConfigRead = (off, w, stored) => this.pciCfgRead(off, w, stored);
+    model.setDmaEnabled(false);
+    model.onInterrupt = (bits, q) => this.interrupt(bits, q);
+    this.resetTransport();
+  }
+
+  private resetTransport(): void {
+    this.configVector = VIRTIO_MSI_NO_VECTOR;
+    this.queueSelect = 0;
+    for (const q of this.model.queues) {
+      q.size = q.maxSize; // queue_size reads the maximum after reset (§4.1.4.3)
+      q.msixVector = VIRTIO_MSI_NO_VECTOR;
+    }
+    for (const a of [this.descLo, this.descHi, this.driverLo, this.driverHi, this.deviceLo, this.deviceHi])
+      a.fill(0);
+  }
+
+  /** MSI-X message when enabled and mapped, else INTx (status bit 3) unless disabled. */
+  private interrupt(_bits: number, queue: number): void {
+    const msix = this.msix;
+    if (msix !== undefined && this.fn.msixEnabled) {
+      const v = queue < 0 ? this.configVector : this.model.queues[queue]!.msixVector;
+      if (v !== VIRTIO_MSI_NO_VECTOR) msix.notify(v);
+      return;
+    }
+    if (!this.fn.intxDisabled) this.fn.setInterruptStatus(true);
+  }
+
+  private fault(rule: string, section: string): void {
+    this.model.fault(rule, section);
+  }
+
+  // ------------------------------------------------------------------ BAR4
+
+  mmioRead(offset: number, width: AccessWidth): number {
+    const L = VirtioPciLayout;
+    if (offset >= L.NOTIFY) return 0;
+    if (offset >= L.DEVICE) return this.model.readConfig(offset - L.DEVICE, width);
+    if (offset >= L.ISR) {
+      if (offset !== L.ISR || width !== 1) {
+        this.fault("ISR status read other than one byte at its start", "virtio 1.2 §4.1.4.5");
+        return 0;
+      }
+      const v = this.model.readIsrAndClear();
+      this.fn.setInterruptStatus(false); // reading the ISR de-asserts INTx (§4.1.4.5)
+      return v;
+    }
+    return this.commonRead(offset, width);
+  }
+
+  mmioWrite(offset: number, width: AccessWidth, value: number): void {
+    const L = VirtioPciLayout;
+    if (offset >= L.NOTIFY) {
+      this.notifyWrite(offset - L.NOTIFY, width, value);
+      return;
+    }
+    if (offset >= L.DEVICE) {
+      this.model.writeConfig(offset - L.DEVICE, width, value);
+      return;
+    }
+    if (offset >= L.ISR) {
+      this.fault("driver wrote the read-only ISR status", "virtio 1.2 §4.1.4.5");
+      return;
+    }
+    this.commonWrite(offset, width, value);
+  }
+
+  /** Queue notification (§4.1.4.4): the 16-bit queue index at that queue's address. */
+  private notifyWrite(off: number, width: AccessWidth, value: number): void {
+    const q = off / VirtioPciLayout.NOTIFY_MULTIPLIER;
+    if (width !== 2 || !Number.isInteger(q) || q >= this.model.queues.length) {
+      this.fault(
+        `notification of ${width} bytes at notify offset 0x${off.toString(16)} (16-bit queue index at queue_notify_off * ${VirtioPciLayout.NOTIFY_MULTIPLIER})`,
+        "virtio 1.2 §4.1.4.4, §4.1.5.2",
+      );
+      return;
+    }
+    if (value !== q) {
+      this.fault(`notification value ${value} written at queue ${q}'s address`, "virtio 1.2 §4.1.5.2");
+      return;
+    }
+    this.model.notifyQueue(q);
+  }
+
+  /** Field width of a common-config offset (64-bit fields are accessed as 32-bit halves), or 0. */
+  private static fieldWidth(off: number): number {
+    if (off < CommonCfg.CONFIG_MSIX_VECTOR) return (off & 3) === 0 ? 4 : 0;
+    if (off === CommonCfg.DEVICE_STATUS || off === CommonCfg.CONFIG_GENERATION) return 1;
+    if (off < CommonCfg.QUEUE_DESC) return (off & 1) === 0 ? 2 : 0;
+    if (off < CommonCfg.QUEUE_NOTIF_CONFIG_DATA) return (off & 3) === 0 ? 4 : 0;
+    if (off < CommonCfg.SIZE) return (off & 1) === 0 ? 2 : 0;
+    return 0;
+  }
+
+  private checkWidth(off: number, width: number, write: boolean): boolean {
+    const w = VirtioPciDevice.fieldWidth(off);
+    if (w === 0 || w !== width) {
+      this.fault(
+        `common configuration ${write ? "write" : "read"} of ${width} bytes at 0x${off.toString(16)} (each field with its natural width)`,
+        "virtio 1.2 §4.1.3.1",
+      );
+      return false;
+    }
+    return true;
+  }
+
+  private commonRead(off: number, width: AccessWidth): number {
+    if (!this.checkWidth(off, width, false)) return 0;
+    const m = this.model;
+    const q = this.queueSelect;
+    const vq = m.queues[q];
+    switch (off) {
+      case CommonCfg.DEVICE_FEATURE_SELECT:
+        return this.deviceFeatureSelect;
+      case CommonCfg.DEVICE_FEATURE:
+        return m.deviceFeatureWord(this.deviceFeatureSelect);
+      case CommonCfg.DRIVER_FEATURE_SELECT:
+        return this.driverFeatureSelect;
+      case CommonCfg.DRIVER_FEATURE:
+        return this.driverFeatureSelect === 0
+          ? (m.driverFeatures % TWO_32) >>> 0
+          : this.driverFeatureSelect === 1
+            ? Math.floor(m.driverFeatures / TWO_32) >>> 0
+            : 0;
+      case CommonCfg.CONFIG_MSIX_VECTOR:
+        return this.configVector;
+      case CommonCfg.NUM_QUEUES:
+        return m.queues.length;
+      case CommonCfg.DEVICE_STATUS:
+        return m.status;
+      case CommonCfg.CONFIG_GENERATION:
+        return m.configGeneration;
+      case CommonCfg.QUEUE_SELECT:
+        return q;
+      case CommonCfg.QUEUE_SIZE:
+        return vq === undefined ? 0 : vq.size;
+      case CommonCfg.QUEUE_MSIX_VECTOR:
+        return vq === undefined ? VIRTIO_MSI_NO_VECTOR : vq.msixVector;
+      case CommonCfg.QUEUE_ENABLE:
+        return vq?.ready === true ? 1 : 0;
+      case CommonCfg.QUEUE_NOTIFY_OFF:
+        return vq === undefined ? 0 : q;
+      case CommonCfg.QUEUE_DESC:
+        return this.descLo[q] ?? 0;
+      case CommonCfg.QUEUE_DESC + 4:
+        return this.descHi[q] ?? 0;
+      case CommonCfg.QUEUE_DRIVER:
+        return this.driverLo[q] ?? 0;
+      case CommonCfg.QUEUE_DRIVER + 4:
+        return this.driverHi[q] ?? 0;
+      case CommonCfg.QUEUE_DEVICE:
+        return this.deviceLo[q] ?? 0;
+      case CommonCfg.QUEUE_DEVICE + 4:
+        return this.deviceHi[q] ?? 0;
+      case CommonCfg.QUEUE_NOTIF_CONFIG_DATA:
+        return 0;
+      case CommonCfg.QUEUE_RESET:
+        return 0;
+    }
+    return 0;
+  }
+
+  private commonWrite(off: number, width: AccessWidth, value: number): void {
+    if (!this.checkWidth(off, width, true)) return;
+    const m = this.model;
+    const q = this.queueSelect;
+    switch (off) {
+      case CommonCfg.DEVICE_FEATURE_SELECT:
+        this.deviceFeatureSelect = value >>> 0;
+        return;
+      case CommonCfg.DRIVER_FEATURE_SELECT:
+        this.driverFeatureSelect = value >>> 0;
+        return;
+      case CommonCfg.DRIVER_FEATURE:
+        m.writeDriverFeatureWord(this.driverFeatureSelect, value);
+        return;
+      case CommonCfg.CONFIG_MSIX_VECTOR:
+        this.configVector = this.mapVector(value);
+        return;
+      case CommonCfg.DEVICE_STATUS:
+        m.writeStatus(value);
+        if (value === 0) this.resetTransport();
+        return;
+      case CommonCfg.QUEUE_SELECT:
+        this.queueSelect = value;
+        return;
+      case CommonCfg.QUEUE_SIZE: {
+        const vq = this.queueForWrite("queue_size");
+        if (vq !== undefined) vq.size = value;
+        return;
+      }
+      case CommonCfg.QUEUE_MSIX_VECTOR: {
+        const vq = this.queueForWrite("queue_msix_vector");
+        if (vq !== undefined) vq.msixVector = this.mapVector(value);
+        return;
+      }
+      case CommonCfg.QUEUE_ENABLE: {
+        if (value === 0) {
+          this.fault("driver wrote 0 to queue_enable", "virtio 1.2 §4.1.4.3.2");
+          return;
+        }
+        const vq = m.queues[q];
+        if (vq === undefined) {
+          this.fault(`queue_enable written for queue ${q}, which does not exist`, "virtio 1.2 §4.1.4.3.2");
+          return;
+        }
+        if (!vq.ready) m.enableQueue(q);
+        return;
+      }
+      case CommonCfg.QUEUE_DESC:
+      case CommonCfg.QUEUE_DESC + 4:
+      case CommonCfg.QUEUE_DRIVER:
+      case CommonCfg.QUEUE_DRIVER + 4:
+      case CommonCfg.QUEUE_DEVICE:
+      case CommonCfg.QUEUE_DEVICE + 4: {
+        const vq = this.queueForWrite("queue address");
+        if (vq === undefined) return;
+        const v = value >>> 0;
+        if (off === CommonCfg.QUEUE_DESC) this.descLo[q] = v;
+        else if (off === CommonCfg.QUEUE_DESC + 4) this.descHi[q] = v;
+        else if (off === CommonCfg.QUEUE_DRIVER) this.driverLo[q] = v;
+        else if (off === CommonCfg.QUEUE_DRIVER + 4) this.driverHi[q] = v;
+        else if (off === CommonCfg.QUEUE_DEVICE) this.deviceLo[q] = v;
+        else this.deviceHi[q] = v;
+        vq.descAddr = this.descHi[q]! * TWO_32 + this.descLo[q]!;
+        vq.driverAddr = this.driverHi[q]! * TWO_32 + this.driverLo[q]!;
+        vq.deviceAddr = this.deviceHi[q]! * TWO_32 + this.deviceLo[q]!;
+        return;
+      }
+      case CommonCfg.QUEUE_RESET:
+        this.fault("queue_reset written without VIRTIO_F_RING_RESET", "virtio 1.2 §4.1.4.3.2");
+        return;
+      default:
+        this.fault(
+          `driver wrote read-only common configuration field 0x${off.toString(16)}`,
+          "virtio 1.2 §4.1.4.3.2",
+        );
+    }
+  }
+
+  /** The selected queue, if it exists and is not enabled (its fields are fixed once enabled). */
+  private queueForWrite(what: string) {
+    const vq = this.model.queues[this.queueSelect];
+    if (vq === undefined) {
+      this.fault(
+        `${what} written for queue ${this.queueSelect}, which does not exist`,
+        "virtio 1.2 §4.1.4.3.2",
+      );
+      return undefined;
+    }
+    if (vq.ready) {
+      this.fault(`${what} written while queue ${this.queueSelect} is enabled`, "virtio 1.2 §4.1.4.3.2");
+      return undefined;
+    }
+    return vq;
+  }
+
+  /** A vector is accepted when it names an MSI-X table entry, else reads back NO_VECTOR (§4.1.5.1.2). */
+  private mapVector(v: number): number {
+    return v !== VIRTIO_MSI_NO_VECTOR && v < this.vectors ? v : VIRTIO_MSI_NO_VECTOR;
+  }
+
+  // ------------------------------------------------------------------ PCI configuration access (§4.1.4.9)
+
+  private pciCfgField(off: number, width: number): boolean {
+    const data = this.pciCfgCap + VirtioPciCap.PCI_CFG_DATA;
+    return off >= data && off + width <= data + 4;
+  }
+
+  private pciCfgWindow(): { bar: number; offset: number; length: number } {
+    const c = this.pciCfgCap;
+    return {
+      bar: this.fn.configRead(c + VirtioPciCap.BAR, 1),
+      offset: this.fn.configRead(c + VirtioPciCap.OFFSET, 4),
+      length: this.fn.configRead(c + VirtioPciCap.LENGTH, 4),
+    };
+  }
+
+  private barHandler(bar: number): MmioHandler | undefined {
+    return this.fn.barSpecs.find((b) => b.index === bar)?.handler;
+  }
+
+  private pciCfgWrite(off: number, width: number, value: number): void {
+    if (!this.pciCfgField(off, width)) return;
+    const at = off - (this.pciCfgCap + VirtioPciCap.PCI_CFG_DATA);
+    for (let i = 0; i < width; i++) this.pciCfgData[at + i] = (value >>> (8 * i)) & 0xff;
+    const w = this.pciCfgWindow();
+    if (!this.pciCfgWindowOk(w)) return;
+    const d = this.pciCfgData;
+    const data = (d[0]! | (d[1]! << 8) | (d[2]! << 16) | (d[3]! << 24)) >>> 0;
+    const mask = w.length === 4 ? 0xffff_ffff : (1 << (8 * w.length)) - 1;
+    this.barHandler(w.bar)?.mmioWrite(w.offset, w.length as AccessWidth, (data & mask) >>> 0);
+  }
+
+  private pciCfgRead(off: number, width: number, stored: number): number {
+    if (!this.pciCfgField(off, width)) return stored;
+    const w = this.pciCfgWindow();
+    if (!this.pciCfgWindowOk(w)) return stored;
+    const v = this.barHandler(w.bar)?.mmioRead(w.offset, w.length as AccessWidth) ?? 0;
+    const shift = 8 * (off - (this.pciCfgCap + VirtioPciCap.PCI_CFG_DATA));
+    const m = width === 4 ? 0xffff_ffff : (1 << (8 * width)) - 1;
+    return ((v >>> shift) & m) >>> 0;
+  }
+
+  private pciCfgWindowOk(w: { bar: number; offset: number; length: number }): boolean {
+    if ((w.length !== 1 && w.length !== 2 && w.length !== 4) || w.offset % w.length !== 0) {
+      this.fault(
+        `PCI configuration access window of length ${w.length} at offset ${w.offset}`,
+        "virtio 1.2 §4.1.4.9.1",
+      );
+      return false;
+    }
+    return this.barHandler(w.bar) !== undefined;
+  }
+}
+
+function le32(v: number): number[] {
+  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+}
