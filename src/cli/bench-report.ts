@@ -21,6 +21,8 @@ export interface BenchPoint {
   packets?: number;
   /** GC events while measuring. */
   gcEvents?: number;
+  /** Frames lost while measuring (sequence gaps at the receiver, or refused by it). */
+  drops?: number;
 }
 
 /** Where and how the numbers were taken. */

@@ -5,17 +5,13 @@
  */
 import { InvalidArgumentError } from "commander";
 import type { LogLevel } from "../base/log.js";
+import { BOARD_MAX_FXMAC, BOARD_MAX_PCI, BOARD_NIC_KINDS, type BoardNicKind } from "../emu/board.js";
+import { UsageError } from "./io.js";
 
-/** The NIC kinds the emulated machine can carry. */
-export const NIC_KINDS = [
-  "virtio-net-pci",
-  "virtio-net-legacy",
-  "virtio-net-mmio",
-  "ixgbe",
-  "fxmac",
-] as const;
+/** The NIC kinds the emulated machine can carry (the board's). */
+export const NIC_KINDS = BOARD_NIC_KINDS;
 /** One of {@link NIC_KINDS}. */
-export type NicKind = (typeof NIC_KINDS)[number];
+export type NicKind = BoardNicKind;
 
 /** Smallest frame the traffic tools send (Ethernet minimum without FCS). */
 export const MIN_FRAME_SIZE = 60;
@@ -23,9 +19,18 @@ export const MIN_FRAME_SIZE = 60;
 export const MAX_FRAME_SIZE = 1514;
 export const MIN_BATCH = 1;
 export const MAX_BATCH = 256;
-/** Queue sizes: powers of two in this range (each driver may narrow it). */
+/** Queue sizes: powers of two in this range (each driver may narrow it, see {@link checkQueueSizeFor}). */
 export const MIN_QUEUE_SIZE = 2;
-export const MAX_QUEUE_SIZE = 32768;
+/** Largest queue size the commands accept: the emulated machine's RAM holds every driver's buffers. */
+export const MAX_QUEUE_SIZE = 4096;
+/** Smallest queue size per NIC kind: the ixgbe driver takes at least 8 descriptors (a 128-byte ring). */
+export const MIN_QUEUE_SIZE_OF: Readonly<Record<NicKind, number>> = {
+  "virtio-net-pci": MIN_QUEUE_SIZE,
+  "virtio-net-legacy": MIN_QUEUE_SIZE,
+  "virtio-net-mmio": MIN_QUEUE_SIZE,
+  ixgbe: 8,
+  fxmac: MIN_QUEUE_SIZE,
+};
 /** Longest run accepted. */
 export const MAX_DURATION_S = 24 * 3600;
 
@@ -61,7 +66,12 @@ export function parseNicKindList(text: string): NicKind[] {
   const parts = text.split(",").map((s) => s.trim());
   if (parts.length === 0 || parts.some((p) => p === ""))
     throw new InvalidArgumentError("empty NIC kind in the list");
-  return parts.map(parseNicKind);
+  const kinds = parts.map(parseNicKind);
+  if (kinds.filter((k) => k === "fxmac").length > BOARD_MAX_FXMAC)
+    throw new InvalidArgumentError(`at most ${BOARD_MAX_FXMAC} fxmac NICs (FXMAC0..3)`);
+  if (kinds.filter((k) => k !== "fxmac" && k !== "virtio-net-mmio").length > BOARD_MAX_PCI)
+    throw new InvalidArgumentError(`at most ${BOARD_MAX_PCI} PCI NICs`);
+  return kinds;
 }
 
 /** A frame size, 60..1514 bytes (without FCS). */
@@ -79,6 +89,17 @@ export function parseQueueSize(text: string): number {
   const v = parseIntInRange(text, MIN_QUEUE_SIZE, MAX_QUEUE_SIZE, "queue size");
   if ((v & (v - 1)) !== 0) throw new InvalidArgumentError("queue size must be a power of two");
   return v;
+}
+
+/**
+ * Throws a {@link UsageError} when `queueSize` is below what one of `kinds` accepts (checked once the
+ * option values are all known).
+ */
+export function checkQueueSizeFor(kinds: readonly NicKind[], queueSize: number): void {
+  for (const k of kinds) {
+    const min = MIN_QUEUE_SIZE_OF[k];
+    if (queueSize < min) throw new UsageError(`queue size ${queueSize} is below ${k}'s minimum of ${min}`);
+  }
 }
 
 /** A comma-separated list parsed by `one`. */
@@ -104,6 +125,8 @@ export function parseDuration(text: string): number {
 /** Options of `axdriver probe`. */
 export interface ProbeOptions {
   devices: NicKind[];
+  /** Queue size for every driver; default: each driver's own. */
+  queueSize?: number;
 }
 
 /** Options shared by the traffic tools. */
@@ -118,6 +141,8 @@ export interface TrafficOptions {
   duration: number;
   /** Capture file, if any. */
   pcap?: string;
+  /** Flip a byte in every Nth frame on every wire (fault injection); absent: off. */
+  corruptEvery?: number;
 }
 
 /** Options of `axdriver pktgen`. */

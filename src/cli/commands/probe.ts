@@ -1,15 +1,48 @@
 import type { Command } from "commander";
-import { NIC_KINDS, type NicKind, type ProbeOptions, parseNicKindList } from "../options.js";
+import {
+  checkQueueSizeFor,
+  NIC_KINDS,
+  type NicKind,
+  type ProbeOptions,
+  parseNicKindList,
+  parseQueueSize,
+} from "../options.js";
 import type { CliContext } from "../program.js";
-import { notAvailableYet } from "./not-available.js";
+import { buildRig, rigReport } from "../rig.js";
+
+interface RawProbeOptions {
+  devices?: NicKind[];
+  queueSize?: number;
+}
 
 /** Builds {@link ProbeOptions} from commander's parsed options. */
-export function probeOptions(raw: { devices?: NicKind[] }): ProbeOptions {
-  return { devices: raw.devices ?? [...NIC_KINDS] };
+export function probeOptions(raw: RawProbeOptions): ProbeOptions {
+  const o: ProbeOptions = { devices: raw.devices ?? [...NIC_KINDS] };
+  if (raw.queueSize !== undefined) o.queueSize = raw.queueSize;
+  return o;
+}
+
+/**
+ * `axdriver probe`: builds the emulated machine with the NICs asked for, probes it with the platform flow
+ * (platform devices, virtio-mmio slots, PCI enumeration with BAR assignment; the default drivers, or all
+ * three with `--queue-size`), and prints the tree and every registered device with MAC, queue sizes and
+ * link state.
+ */
+export function runProbe(o: ProbeOptions, ctx: CliContext): void {
+  if (o.queueSize !== undefined) checkQueueSizeFor(o.devices, o.queueSize);
+  const opts = o.queueSize !== undefined ? { queueSize: o.queueSize } : {};
+  const rig = buildRig(
+    o.devices.map((kind) => ({ kind })),
+    opts,
+  );
+  ctx.io.out(
+    `emulated machine with ${o.devices.length} NIC${o.devices.length === 1 ? "" : "s"}: ${o.devices.join(", ")}`,
+  );
+  for (const l of rigReport(rig)) ctx.io.out(l);
 }
 
 /** `axdriver probe`: build the emulated machine, probe, print the bus tree and every device. */
-export function registerProbe(program: Command, _ctx: CliContext): void {
+export function registerProbe(program: Command, ctx: CliContext): void {
   program
     .command("probe")
     .description(
@@ -17,11 +50,11 @@ export function registerProbe(program: Command, _ctx: CliContext): void {
     )
     .option(
       "--devices <kinds>",
-      `comma-separated NIC kinds (default: all of ${NIC_KINDS.join(",")})`,
+      `comma-separated NIC kinds, repeats allowed (default: ${NIC_KINDS.join(",")})`,
       parseNicKindList,
     )
-    .action((raw: { devices?: NicKind[] }) => {
-      probeOptions(raw);
-      notAvailableYet("probe");
+    .option("--queue-size <n>", "queue size for every driver (default: each driver's own)", parseQueueSize)
+    .action((raw: RawProbeOptions) => {
+      runProbe(probeOptions(raw), ctx);
     });
 }

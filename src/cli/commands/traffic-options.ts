@@ -3,6 +3,7 @@ import {
   parseBatch,
   parseDuration,
   parseFrameSize,
+  parseIntInRange,
   parseQueueSize,
   type TrafficOptions,
 } from "../options.js";
@@ -29,7 +30,12 @@ export function addTrafficOptions(cmd: Command): Command {
       `how long to run: 500ms, 10s, 2m (default ${TRAFFIC_DEFAULTS.duration}s)`,
       parseDuration,
     )
-    .option("--pcap <file>", "capture every frame to a libpcap file");
+    .option("--pcap <file>", "capture every frame to a libpcap file")
+    .option(
+      "--corrupt-every <n>",
+      "flip a byte in every Nth frame on its way (fault injection: the integrity check then fails)",
+      (t) => parseIntInRange(t, 1, 2 ** 31, "corrupt-every"),
+    );
 }
 
 /** The raw values commander gives for {@link addTrafficOptions}. */
@@ -39,6 +45,7 @@ export interface RawTrafficOptions {
   queueSize?: number;
   duration?: number;
   pcap?: string;
+  corruptEvery?: number;
 }
 
 /** {@link TrafficOptions} with defaults filled in. */
@@ -50,5 +57,6 @@ export function trafficOptions(raw: RawTrafficOptions): TrafficOptions {
     duration: raw.duration ?? TRAFFIC_DEFAULTS.duration,
   };
   if (raw.pcap !== undefined) o.pcap = raw.pcap;
+  if (raw.corruptEvery !== undefined) o.corruptEvery = raw.corruptEvery;
   return o;
 }
