@@ -1,6 +1,7 @@
 /** The `axdriver` command line: global options, error handling and the subcommands. */
 import { Command, CommanderError } from "commander";
 import { log } from "../base/log.js";
+import { registerAttach } from "./commands/attach.js";
 import { registerBench } from "./commands/bench.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerFwd } from "./commands/fwd.js";
@@ -29,6 +30,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerBench,
   registerLspci,
   registerPcapDump,
+  registerAttach,
 ];
 
 function stripNewline(s: string): string {
