@@ -1,5 +1,6 @@
 import { existsSync, readlinkSync } from "node:fs";
 import { basename } from "node:path";
+import { DevError, type DevResult } from "../base/dev-error.js";
 import { DeviceFunction } from "../pci/types.js";
 
 /** Where Linux lists PCI functions. */
@@ -61,4 +62,24 @@ export function refusalReason(addr: PciAddress, want: "none" | "vfio-pci"): stri
       `(echo vfio-pci > ${addr.sysfsPath}/driver_override; echo ${addr.text} > /sys/bus/pci/drivers_probe)`
     );
   return `refusing ${addr.text}: kernel driver '${drv}' is bound to it, not vfio-pci`;
+}
+
+/**
+ * The address the user named, parsed and checked for opening ({@link refusalReason}): `InvalidParam` for a
+ * malformed or absent function, `ResourceBusy` when a driver other than `want` holds it; one line each.
+ */
+export function openableAddress(
+  address: string | PciAddress,
+  want: "none" | "vfio-pci",
+): DevResult<PciAddress> {
+  let addr: PciAddress;
+  try {
+    addr = typeof address === "string" ? parsePciAddress(address) : address;
+  } catch (e) {
+    return DevError.withDetail("InvalidParam", (e as Error).message);
+  }
+  const why = refusalReason(addr, want);
+  if (why !== undefined)
+    return DevError.withDetail(why.includes("driver") ? "ResourceBusy" : "InvalidParam", why);
+  return addr;
 }

@@ -3,7 +3,7 @@ import { DevError, type DevResult } from "../base/dev-error.js";
 import type { MmioRegion } from "../hal/mmio.js";
 import { type BarWindow, GuardedConfigAccess, type RawConfigIo } from "./config-access.js";
 import { lastError, libc, MAP_FAILED, MAP_SHARED, PROT_READ, PROT_WRITE, viewMemory } from "./libc.js";
-import { type PciAddress, parsePciAddress, refusalReason } from "./pci-address.js";
+import { openableAddress, type PciAddress } from "./pci-address.js";
 import { FilePortIo } from "./port-io.js";
 import type { UserPciDevice } from "./user-device.js";
 
@@ -92,15 +92,8 @@ export class SysfsPciDevice implements UserPciDevice {
    * reason when a kernel driver is bound to it, `InvalidParam` when there is no such function.
    */
   static open(address: string | PciAddress): DevResult<SysfsPciDevice> {
-    let addr: PciAddress;
-    try {
-      addr = typeof address === "string" ? parsePciAddress(address) : address;
-    } catch (e) {
-      return DevError.withDetail("InvalidParam", (e as Error).message);
-    }
-    const why = refusalReason(addr, "none");
-    if (why !== undefined)
-      return DevError.withDetail(why.includes("driver") ? "ResourceBusy" : "InvalidParam", why);
+    const addr = openableAddress(address, "none");
+    if (addr instanceof DevError) return addr;
     let fd: number;
     try {
       fd = openSync(`${addr.sysfsPath}/config`, "r+");

@@ -16,7 +16,7 @@ import {
   PROT_WRITE,
   viewMemory,
 } from "./libc.js";
-import { type PciAddress, parsePciAddress, refusalReason } from "./pci-address.js";
+import { openableAddress, type PciAddress } from "./pci-address.js";
 import { FilePortIo } from "./port-io.js";
 import type { UserPciDevice } from "./user-device.js";
 
@@ -145,15 +145,8 @@ export class VfioPciDevice implements UserPciDevice {
    * @param iovaBase I/O virtual address of the first DMA arena
    */
   static open(address: string | PciAddress, iovaBase: number = DEFAULT_IOVA_BASE): DevResult<VfioPciDevice> {
-    let addr: PciAddress;
-    try {
-      addr = typeof address === "string" ? parsePciAddress(address) : address;
-    } catch (e) {
-      return DevError.withDetail("InvalidParam", (e as Error).message);
-    }
-    const why = refusalReason(addr, "vfio-pci");
-    if (why !== undefined)
-      return DevError.withDetail(why.includes("driver") ? "ResourceBusy" : "InvalidParam", why);
+    const addr = openableAddress(address, "vfio-pci");
+    if (addr instanceof DevError) return addr;
     let group: number;
     try {
       group = Number(basename(readlinkSync(`${addr.sysfsPath}/iommu_group`)));
