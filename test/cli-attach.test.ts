@@ -1,16 +1,7 @@
 // `axdriver attach`: argument checking and the safety refusals. The real attach path (a device inside a
 // QEMU guest) is proven by test/peers; nothing here opens a device of the machine running the tests.
 import { describe, expect, it } from "vitest";
-import type { CliIo } from "../src/cli/io.js";
-import { runCli } from "../src/cli/program.js";
-
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(...l.split("\n")), err: (l) => err.push(...l.split("\n")) };
-  const code = await runCli(args, io, {});
-  return { code, out, err };
-}
+import { cli } from "./cli-fixture.js";
 
 describe("axdriver attach", () => {
   it.each([

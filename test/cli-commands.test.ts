@@ -5,31 +5,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { CliIo } from "../src/cli/io.js";
-import { runCli } from "../src/cli/program.js";
 import type { PcapRecord } from "../src/link/pcap.js";
 import { readPcapFile } from "../src/link/pcap-file.js";
 import { FrameVerdict, ParsedFrame, parseTestFrame } from "../src/net/traffic/test-frame.js";
+import { cli } from "./cli-fixture.js";
 
 const dir = mkdtempSync(join(tmpdir(), "axd-cmd-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-class Recorder implements CliIo {
-  outLines: string[] = [];
-  errLines: string[] = [];
-  out(line: string): void {
-    this.outLines.push(...line.split("\n"));
-  }
-  err(line: string): void {
-    this.errLines.push(...line.split("\n"));
-  }
-}
-
-async function cli(args: string[]) {
-  const io = new Recorder();
-  const code = await runCli(args, io, {});
-  return { code, out: io.outLines, err: io.errLines, text: io.outLines.join("\n") };
-}
 
 const tshark = spawnSync("tshark", ["-v"], { encoding: "utf8" }).status === 0;
 

@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { LogLevel, log } from "../src/base/log.js";
-import type { CliIo } from "../src/cli/io.js";
 import {
   parseBatch,
   parseDuration,
@@ -14,7 +13,6 @@ import {
   parseNicKindList,
   parseQueueSize,
 } from "../src/cli/options.js";
-import { runCli } from "../src/cli/program.js";
 import {
   formatRateLine,
   NicStats,
@@ -23,28 +21,12 @@ import {
   summaryOnInterrupt,
 } from "../src/cli/stats.js";
 import { encodePcap } from "../src/link/pcap.js";
+import { cli, Recorder } from "./cli-fixture.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "axd-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => log.setLevel(LogLevel.Off));
-
-class Recorder implements CliIo {
-  outLines: string[] = [];
-  errLines: string[] = [];
-  out(line: string): void {
-    this.outLines.push(...line.split("\n"));
-  }
-  err(line: string): void {
-    this.errLines.push(...line.split("\n"));
-  }
-}
-
-async function cli(args: string[], env: Record<string, string> = {}) {
-  const io = new Recorder();
-  const code = await runCli(args, io, env);
-  return { code, out: io.outLines, err: io.errLines };
-}
 
 describe("axdriver: usage errors give one line and exit code 2", () => {
   const cases: Array<[string[], RegExp]> = [

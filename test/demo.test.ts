@@ -8,31 +8,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEMO_FRAME_SIZES, DEMO_NICS } from "../src/cli/commands/demo.js";
-import type { CliIo } from "../src/cli/io.js";
-import { runCli } from "../src/cli/program.js";
 import type { PcapRecord } from "../src/link/pcap.js";
 import { readPcapFile } from "../src/link/pcap-file.js";
+import { cli } from "./cli-fixture.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "axd-demo-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-class Recorder implements CliIo {
-  outLines: string[] = [];
-  errLines: string[] = [];
-  out(line: string): void {
-    this.outLines.push(...line.split("\n"));
-  }
-  err(line: string): void {
-    this.errLines.push(...line.split("\n"));
-  }
-}
-
-async function cli(args: string[]) {
-  const io = new Recorder();
-  const code = await runCli(args, io, {});
-  return { code, out: io.outLines, err: io.errLines, text: io.outLines.join("\n") };
-}
 
 const FLOWS = [
   "virtio-net-pci -> ixgbe",
