@@ -16,6 +16,7 @@ import {
   VirtioNetModel,
   type VirtioNetModelOptions,
   VirtioPciDevice,
+  VirtioTransitionalPciDevice,
 } from "../src/emu/virtio/index.js";
 import type { NetBufPtr } from "../src/net/net-buf-ptr.js";
 import { MmioConfigAccess } from "../src/pci/config-access.js";
@@ -23,8 +24,8 @@ import { PciRoot } from "../src/pci/root.js";
 import { DeviceFunction } from "../src/pci/types.js";
 import { allocatorsFor, configurePciFunction, type PciAllocators } from "../src/platform/probe.js";
 
-/** The four transports. */
-export type TransportKind = "mmio" | "mmio-legacy" | "pci" | "pci-legacy";
+/** The four transports, and the transitional PCI function (both PCI interfaces, QEMU's default). */
+export type TransportKind = "mmio" | "mmio-legacy" | "pci" | "pci-legacy" | "pci-transitional";
 export const TRANSPORTS: readonly TransportKind[] = ["mmio", "mmio-legacy", "pci", "pci-legacy"];
 
 /** Base of the virtio-mmio slots (QEMU virt's). */
@@ -33,7 +34,7 @@ export const MMIO_BASE = 0x0a00_0000;
 /** Where a model sits. */
 export type Slot =
   | { kind: "mmio" | "mmio-legacy"; base: number }
-  | { kind: "pci" | "pci-legacy"; bdf: DeviceFunction };
+  | { kind: "pci" | "pci-legacy" | "pci-transitional"; bdf: DeviceFunction };
 
 /** A model on the machine, before or after its driver is up. */
 export interface NicModel {
@@ -41,6 +42,12 @@ export interface NicModel {
   slot: Slot;
   pci?: VirtioPciDevice;
   legacyPci?: VirtioLegacyPciDevice;
+}
+
+/** How the driver is brought up. */
+export interface OpenOptions extends VirtIoNetDevOptions {
+  /** Probe a transitional function through its legacy interface. */
+  preferLegacy?: boolean;
 }
 
 /** A machine plus what the probe flow keeps (PCI root, BAR allocators). */
@@ -87,6 +94,12 @@ export class VirtioRig {
         this.machine.addPciDevice(bdf, dev.fn);
         return { model, slot: { kind, bdf }, legacyPci: dev };
       }
+      case "pci-transitional": {
+        const dev = new VirtioTransitionalPciDevice(model);
+        const bdf = new DeviceFunction(0, 1 + n, 0);
+        this.machine.addPciDevice(bdf, dev.fn);
+        return { model, slot: { kind, bdf }, pci: dev };
+      }
     }
   }
 
@@ -100,7 +113,7 @@ export class VirtioRig {
   }
 
   /** Finds the transport as the probe would (BARs assigned for PCI). */
-  probe(slot: Slot): DevResult<ProbedVirtioDevice> {
+  probe(slot: Slot, preferLegacy = false): DevResult<ProbedVirtioDevice> {
     if ("base" in slot) {
       const p = probeMmioDevice(this.hal, slot.base, 0x200);
       return p ?? DevError.withDetail("Unsupported", "no virtio-mmio device");
@@ -110,13 +123,13 @@ export class VirtioRig {
     if (info === undefined) return DevError.withDetail("Unsupported", "no PCI function");
     const bars = configurePciFunction(root, slot.bdf, this.allocators);
     if (bars instanceof DevError) return bars;
-    const p = probePciDevice(this.hal, root, slot.bdf, info);
+    const p = probePciDevice(this.hal, root, slot.bdf, info, { preferLegacy });
     return p ?? DevError.withDetail("Unsupported", "not a virtio function");
   }
 
   /** Brings the driver up on a model. */
-  open(nic: NicModel, opts: VirtIoNetDevOptions = {}): DevResult<VirtIoNetDev> {
-    const p = this.probe(nic.slot);
+  open(nic: NicModel, opts: OpenOptions = {}): DevResult<VirtIoNetDev> {
+    const p = this.probe(nic.slot, opts.preferLegacy === true);
     if (p instanceof DevError) return p;
     return VirtIoNetDev.create(p.transport, this.hal, opts);
   }
@@ -125,7 +138,7 @@ export class VirtioRig {
   addNic(
     kind: TransportKind,
     modelOpts: VirtioNetModelOptions = {},
-    devOpts: VirtIoNetDevOptions = {},
+    devOpts: OpenOptions = {},
   ): NicModel & { dev: VirtIoNetDev } {
     const m = this.addModel(kind, modelOpts);
     return { ...m, dev: unwrap(this.open(m, devOpts)) };

@@ -465,9 +465,13 @@ describe("strict model: transport register rules", () => {
     const nic = rig.addModel("pci-legacy");
     unwrap(rig.probe(nic.slot));
     const port = nic.legacyPci!.fn.barAddress(0)!;
-    const io = unwrap(rig.hal.mapIo(port, 64));
-    expectViolation(() => io.write32(LegacyPciReg.HOST_FEATURES, 0), /read-only legacy register/, "§4.1.4.8");
-    expectViolation(() => io.write16(LegacyPciReg.QUEUE_PFN, 0), /field width 4/, "§4.1.4.8");
+    const io = unwrap(rig.hal.mapIo(port, nic.legacyPci!.barSize));
+    expectViolation(
+      () => io.write32(LegacyPciReg.HOST_FEATURES, 0),
+      /read-only legacy register/,
+      "§4.1.4.10",
+    );
+    expectViolation(() => io.write16(LegacyPciReg.QUEUE_PFN, 0), /field width 4/, "§4.1.4.10");
     expect(io.read16(LegacyPciReg.QUEUE_NUM)).toBe(256);
     // legacy config: any width, the MAC is writable
     expect(io.read32(LegacyPciReg.CONFIG)).toBe(0x12005452);

@@ -14,7 +14,7 @@ import { PCI_COMMAND_BUS_MASTER, PCI_COMMAND_IO, virtioPciDeviceId } from "./pci
 import type { VirtioTransport, VirtioTransportKind } from "./transport.js";
 
 /**
- * The legacy virtio-pci transport of a transitional device (virtio 1.2 §4.1.4.8): registers in I/O BAR0,
+ * The legacy virtio-pci transport of a transitional device (virtio 1.2 §4.1.4.10): registers in I/O BAR0,
  * features bits 0..31 only, the fixed-size contiguous queue layout addressed by a 4 KiB page number, and
  * the device config at 20 (24 while MSI-X is enabled).
  */

@@ -104,10 +104,12 @@ export class VirtQueue {
   readonly availEventH: number;
   /** Free-list links, and chain links of chains in flight. */
   readonly freeNext: Uint16Array;
-  /** Descriptors in the chain headed by each index. */
-  readonly chainLen: Uint16Array;
-  /** 1 for each head in flight. */
-  readonly inFlight: Uint8Array;
+  /**
+   * Per descriptor index: the number of descriptors of the chain it heads while that chain is in flight,
+   * 0 when it heads none (free, or inside another chain). One array answers both "in flight?" and "how
+   * long?", so a completion touches one table.
+   */
+  readonly chain: Uint16Array;
   /** Head of the free list. */
   freeHead = 0;
   /** Free descriptors. */
@@ -157,8 +159,7 @@ export class VirtQueue {
     this.usedRingW = (u + Used.RING) >>> 2;
     this.availEventH = (u + Used.RING + Used.ELEM_SIZE * size) >>> 1;
     this.freeNext = new Uint16Array(size);
-    this.chainLen = new Uint16Array(size);
-    this.inFlight = new Uint8Array(size);
+    this.chain = new Uint16Array(size);
     // free list 0 -> 1 -> ... -> size-1
     for (let i = 0; i < size; i++) this.freeNext[i] = i + 1 < size ? i + 1 : 0;
     this.numFreeDesc = size;
@@ -245,7 +246,7 @@ export class VirtQueue {
   }
   /** Whether chain `head` is in flight. */
   isInFlight(head: number): boolean {
-    return head >= 0 && head < this.size && this.inFlight[head] === 1;
+    return head >= 0 && head < this.size && this.chain[head] !== 0;
   }
 
   /**
@@ -277,8 +278,7 @@ export class VirtQueue {
     u32[w + 1] = addr < TWO_32 ? 0 : Math.floor(addr / TWO_32);
     u32[w + 2] = len;
     this.u16[(w + 3) * 2] = writable ? DescFlag.WRITE : 0;
-    this.chainLen[head] = 1;
-    this.inFlight[head] = 1;
+    this.chain[head] = 1;
     this.u16[this.availRingH + (this.availIdx & this.mask)] = head;
     this.availIdx = (this.availIdx + 1) & 0xffff;
     return head;
@@ -314,7 +314,7 @@ export class VirtQueue {
         this.writeDesc(tableW + 4 * i, s.addr, s.len, f, i + 1 < n ? i + 1 : 0);
       }
       this.writeDesc(this.descW + 4 * head, tablePa, n * Desc.SIZE, DescFlag.INDIRECT, 0);
-      this.chainLen[head] = 1;
+      this.chain[head] = 1;
       return this.finishAdd(head);
     }
     if (n > this.numFreeDesc) return -1;
@@ -329,7 +329,7 @@ export class VirtQueue {
       // keep the chain linked in freeNext so it can be given back without reading device memory
       if (!last) this.freeNext[cur] = next;
     }
-    this.chainLen[head] = n;
+    this.chain[head] = n;
     return this.finishAdd(head);
   }
 
@@ -350,7 +350,6 @@ export class VirtQueue {
   }
 
   private finishAdd(head: number): number {
-    this.inFlight[head] = 1;
     this.u16[this.availRingH + (this.availIdx & this.mask)] = head;
     this.availIdx = (this.availIdx + 1) & 0xffff;
     return head;
@@ -381,8 +380,8 @@ export class VirtQueue {
 
   /** Gives the descriptors of chain `id` (in flight, now completed) back to the free list. */
   releaseChain(id: number): void {
-    this.inFlight[id] = 0;
-    const n = this.chainLen[id]!;
+    const n = this.chain[id]!;
+    this.chain[id] = 0;
     let d = id;
     for (let i = 1; i < n; i++) d = this.freeNext[d]!;
     this.freeNext[d] = this.freeHead;
@@ -416,13 +415,13 @@ export class VirtQueue {
     if (this.eventIdx) {
       this.u16[this.usedEventH] = this.interruptsOn ? this.lastUsed : (this.lastUsed + 0x8000) & 0xffff;
     }
-    if (id >= this.size || this.inFlight[id] !== 1) {
+    const n = id < this.size ? this.chain[id]! : 0;
+    if (n === 0) {
       this.badEntries++;
       return POP_BAD;
     }
-    this.inFlight[id] = 0;
+    this.chain[id] = 0;
     // give the chain's descriptors back (LIFO, as virtio-drivers)
-    const n = this.chainLen[id]!;
     if (n === 1) {
       this.freeNext[id] = this.freeHead;
     } else {

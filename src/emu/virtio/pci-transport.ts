@@ -6,12 +6,15 @@ import {
   VIRTIO_MSI_NO_VECTOR,
   VIRTIO_NET_PCI_CLASS,
   VIRTIO_PCI_DEVICE_NET,
+  VIRTIO_PCI_TRANSITIONAL,
   VIRTIO_PCI_VENDOR,
   VirtioPciCap,
   VirtioPciCapType,
 } from "../../hw/virtio/pci.js";
+import { VirtioDeviceId } from "../../hw/virtio/status.js";
 import { type MsixSink, MsixTable } from "../pci/msix-table.js";
-import { PciFunctionModel } from "../pci/pci-function.js";
+import { type BarSpec, PciFunctionModel } from "../pci/pci-function.js";
+import { LegacyPciRegisters, type LegacyRegistersHost, legacyIoBarSize } from "./legacy-pci-transport.js";
 import type { VirtioNetModel } from "./net-model.js";
 
 /** Where the modern device puts its structures: QEMU's layout (BAR4, 64-bit, 16 KiB). */
@@ -39,7 +42,18 @@ export interface VirtioPciDeviceOptions {
   msixVectors?: number;
   /** Where MSI-X messages go (default: counted only). */
   msixSink?: MsixSink;
+  /**
+   * A transitional device (virtio 1.2 §4.1.2.3, §4.1.4.10), as QEMU's default virtio-net-pci: device ID
+   * 0x1000, revision 0, subsystem ID 1, the legacy registers in I/O BAR0 as well as the modern
+   * capabilities. Default false (modern only: 0x1041, revision 1).
+   */
+  transitional?: boolean;
 }
+
+/** Which interface the driver of a transitional device is using (chosen by its first access after reset). */
+const IFACE_NONE = 0;
+const IFACE_MODERN = 1;
+const IFACE_LEGACY = 2;
 
 const TWO_32 = 0x1_0000_0000;
 
@@ -51,8 +65,14 @@ const TWO_32 = 0x1_0000_0000;
  * `machine.addPciDevice(bdf, dev.fn)`.
  *
  * Bus mastering (command bit 2) gates the device's DMA; the ISR read clears the INTx status.
+ *
+ * With `transitional: true` (or as {@link VirtioTransitionalPciDevice}) the function is what QEMU's default
+ * virtio-net-pci is: 1af4:1000, revision 0, subsystem 1af4:0001, the legacy registers in I/O BAR0
+ * ({@link LegacyPciRegisters}) beside the same capabilities, one model behind both. The driver's first
+ * access after a reset picks the interface the model presents (legacy: features 0..31, no FEATURES_OK,
+ * contiguous queues); using the other one before a reset is a driver error.
  */
-export class VirtioPciDevice implements MmioHandler {
+export class VirtioPciDevice implements MmioHandler, LegacyRegistersHost {
   /** The device behind the transport. */
   readonly model: VirtioNetModel;
   /** The PCI function (configuration space, BARs). */
@@ -61,6 +81,10 @@ export class VirtioPciDevice implements MmioHandler {
   readonly msix: MsixTable | undefined;
   /** Config offsets of the vendor capabilities, by cfg_type. */
   readonly capOffsets: Readonly<Record<number, number>>;
+  /** The legacy registers in I/O BAR0 of a transitional device, else undefined. */
+  readonly legacyRegisters: LegacyPciRegisters | undefined;
+  /** Which interface the driver uses since the last reset (transitional devices only). */
+  private iface = IFACE_NONE;
   private deviceFeatureSelect = 0;
   private driverFeatureSelect = 0;
   private queueSelect = 0;
@@ -81,6 +105,22 @@ export class VirtioPciDevice implements MmioHandler {
     model.setInterface("modern");
     this.vectors = options.msixVectors ?? 3;
     const L = VirtioPciLayout;
+    const transitional = options.transitional === true;
+    this.legacyRegisters = transitional
+      ? new LegacyPciRegisters(this, legacyIoBarSize(model.offeredConfigLength, this.vectors > 0))
+      : undefined;
+    const legacyBar: BarSpec[] =
+      this.legacyRegisters === undefined
+        ? []
+        : [
+            {
+              index: 0,
+              kind: "io",
+              size: this.legacyRegisters.size,
+              handler: this.legacyRegisters,
+              name: `${model.name} legacy I/O`,
+            },
+          ];
     const msixHandler: MmioHandler = {
       mmioRead: (off, w) =>
         off < L.MSIX_PBA ? this.msix!.tableRead(off, w) : this.msix!.pbaRead(off - L.MSIX_PBA, w),
@@ -91,14 +131,17 @@ export class VirtioPciDevice implements MmioHandler {
     };
     this.fn = new PciFunctionModel({
       vendorId: VIRTIO_PCI_VENDOR,
-      deviceId: VIRTIO_PCI_DEVICE_NET,
+      // transitional (§4.1.2.3): the transitional device ID, revision 0, subsystem ID = virtio device ID;
+      // modern only (§4.1.2.1): 0x1040 + ID, revision >= 1, subsystem ID >= 0x40 recommended
+      deviceId: transitional ? VIRTIO_PCI_TRANSITIONAL.NET : VIRTIO_PCI_DEVICE_NET,
       classCode: VIRTIO_NET_PCI_CLASS.classCode,
       subclass: VIRTIO_NET_PCI_CLASS.subclass,
-      revision: 1, // >= 1 for a non-transitional device (§4.1.2.1)
+      revision: transitional ? 0 : 1,
       subsystemVendorId: VIRTIO_PCI_VENDOR,
-      subsystemId: 0x40, // >= 0x40 recommended for non-transitional devices (§4.1.2.1)
+      subsystemId: transitional ? VirtioDeviceId.NETWORK : 0x40,
       interruptPin: 1,
       bars: [
+        ...legacyBar,
         ...(this.vectors > 0
           ? [
               {
@@ -164,6 +207,8 @@ export class VirtioPciDevice implements MmioHandler {
   private resetTransport(): void {
     this.configVector = VIRTIO_MSI_NO_VECTOR;
     this.queueSelect = 0;
+    this.iface = IFACE_NONE;
+    this.legacyRegisters?.reset();
     for (const q of this.model.queues) {
       q.size = q.maxSize; // queue_size reads the maximum after reset (§4.1.4.3)
       q.msixVector = VIRTIO_MSI_NO_VECTOR;
@@ -187,10 +232,60 @@ export class VirtioPciDevice implements MmioHandler {
     this.model.fault(rule, section);
   }
 
+  // ------------------------------------------------------------------ transitional: which interface
+
+  /**
+   * A transitional device tells a legacy driver from a modern one by the registers it touches
+   * (virtio 1.2 §4.1.4.10: "Transitional devices SHOULD detect legacy drivers by detecting access to the
+   * legacy configuration structure"). The first access after a reset picks the interface the model
+   * presents; touching the other one before the next reset is a driver error.
+   */
+  private claim(kind: number): boolean {
+    if (this.iface === kind) return true;
+    if (this.iface === IFACE_NONE) {
+      this.iface = kind;
+      this.model.setInterface(kind === IFACE_LEGACY ? "legacy" : "modern");
+      return true;
+    }
+    const [used, other] = this.iface === IFACE_LEGACY ? ["legacy", "modern"] : ["modern", "legacy"];
+    this.fault(
+      `driver used the ${other} interface of a transitional device after the ${used} one without a reset`,
+      "virtio 1.2 §4.1.4.10, §4.1.2.3",
+    );
+    return false;
+  }
+
+  /** Which interface the driver of a transitional device is using: undefined before its first access. */
+  get activeInterface(): "modern" | "legacy" | undefined {
+    return this.iface === IFACE_NONE ? undefined : this.iface === IFACE_LEGACY ? "legacy" : "modern";
+  }
+
+  /** {@link LegacyRegistersHost}: MSI-X enabled moves the legacy device config to 24. */
+  legacyMsixEnabled(): boolean {
+    return this.msix !== undefined && this.fn.msixEnabled;
+  }
+  /** {@link LegacyRegistersHost}: config_msix_vector, shared with the common configuration's. */
+  get legacyConfigVector(): number {
+    return this.configVector;
+  }
+  set legacyConfigVector(v: number) {
+    this.configVector = v;
+  }
+  /** {@link LegacyRegistersHost}. */
+  claimLegacy(): boolean {
+    return this.iface === IFACE_LEGACY || this.claim(IFACE_LEGACY);
+  }
+  /** {@link LegacyRegistersHost}: a reset through the legacy registers resets the whole transport. */
+  legacyReset(): void {
+    this.resetTransport();
+  }
+
   // ------------------------------------------------------------------ BAR4
 
   mmioRead(offset: number, width: AccessWidth): number {
     const L = VirtioPciLayout;
+    if (this.iface !== IFACE_MODERN && this.legacyRegisters !== undefined && !this.claim(IFACE_MODERN))
+      return 0;
     if (offset >= L.NOTIFY) return 0;
     if (offset >= L.DEVICE) return this.model.readConfig(offset - L.DEVICE, width);
     if (offset >= L.ISR) {
@@ -207,6 +302,15 @@ export class VirtioPciDevice implements MmioHandler {
 
   mmioWrite(offset: number, width: AccessWidth, value: number): void {
     const L = VirtioPciLayout;
+    if (
+      this.iface !== IFACE_MODERN &&
+      this.legacyRegisters !== undefined &&
+      // a reset is always allowed, through either interface
+      !(offset === L.COMMON + CommonCfg.DEVICE_STATUS && (value & 0xff) === 0) &&
+      !this.claim(IFACE_MODERN)
+    ) {
+      return;
+    }
     if (offset >= L.NOTIFY) {
       this.notifyWrite(offset - L.NOTIFY, width, value);
       return;
@@ -413,7 +517,7 @@ export class VirtioPciDevice implements MmioHandler {
   }
 
   /** A vector is accepted when it names an MSI-X table entry, else reads back NO_VECTOR (§4.1.5.1.2). */
-  private mapVector(v: number): number {
+  mapVector(v: number): number {
     return v !== VIRTIO_MSI_NO_VECTOR && v < this.vectors ? v : VIRTIO_MSI_NO_VECTOR;
   }
 
@@ -473,4 +577,22 @@ export class VirtioPciDevice implements MmioHandler {
 
 function le32(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+}
+
+/**
+ * A transitional virtio-net PCI function (virtio 1.2 §4.1.2.3, §4.1.4.10), as QEMU's default
+ * virtio-net-pci: device 0x1000, revision 0, subsystem ID 1, the legacy registers in I/O BAR0 (sized from
+ * the offered features as QEMU sizes it: 32 bytes for MAC+STATUS with MSI-X, 64 with the model's default
+ * MTU) and the modern capabilities in BAR4 with MSI-X in BAR1, one {@link VirtioNetModel} behind both.
+ * A `VirtioPciDevice` with `transitional: true`.
+ */
+export class VirtioTransitionalPciDevice extends VirtioPciDevice {
+  constructor(model: VirtioNetModel, options: Omit<VirtioPciDeviceOptions, "transitional"> = {}) {
+    super(model, { ...options, transitional: true });
+  }
+
+  /** The legacy registers in I/O BAR0. */
+  get legacy(): LegacyPciRegisters {
+    return this.legacyRegisters!;
+  }
 }

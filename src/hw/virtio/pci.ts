@@ -97,7 +97,7 @@ export const CommonCfg = {
 /** "No MSI-X vector" (§4.1.5.1.2). */
 export const VIRTIO_MSI_NO_VECTOR = 0xffff;
 
-/** Legacy I/O BAR0 layout (§4.1.4.8 "Legacy Interfaces: A Note on PCI Device Layout"). */
+/** Legacy I/O BAR0 layout (§4.1.4.10 "Legacy Interfaces: A Note on PCI Device Layout"). */
 export const LegacyPciReg = {
   /** R le32: device features bits 0..31. */
   HOST_FEATURES: 0,
@@ -125,7 +125,7 @@ export const LegacyPciReg = {
   CONFIG_MSIX: 24,
 } as const;
 
-/** Legacy queue address shift: the PFN is in 4 KiB units (§4.1.4.8 / Linux VIRTIO_PCI_QUEUE_ADDR_SHIFT). */
+/** Legacy queue address shift: the PFN is in 4 KiB units (§4.1.4.10 / Linux VIRTIO_PCI_QUEUE_ADDR_SHIFT). */
 export const LEGACY_PCI_QUEUE_ADDR_SHIFT = 12;
 /** Legacy page size for the queue address. */
 export const LEGACY_PCI_PAGE_SIZE = 4096;
