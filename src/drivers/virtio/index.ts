@@ -31,26 +31,31 @@ export type { BufferSegment, VirtQueueOptions } from "./virtqueue.js";
 export { MAX_INDIRECT, POP_BAD, POP_CORRUPT, POP_EMPTY, VirtQueue } from "./virtqueue.js";
 
 /**
- * The virtio-net entry of the probe flow: PCI functions 1af4:1041 (modern) and 1af4:1000 (transitional)
- * and virtio-mmio slots holding a network device, each brought up as a {@link VirtIoNetDev} with
- * QS = {@link DEFAULT_QUEUE_SIZE}.
+ * A virtio-net entry of the probe flow with QS = `queueSize` (the Rust const generic): PCI functions
+ * 1af4:1041 (modern) and 1af4:1000 (transitional) and virtio-mmio slots holding a network device, each
+ * brought up as a {@link VirtIoNetDev}.
  */
-export const virtioNetDriver: NetDriverEntry = {
-  name: "virtio-net",
-  probePci(ctx: PciProbeContext): DevResult<NetDriverOps> | undefined {
-    const { info } = ctx;
-    if (info.vendorId !== VIRTIO_PCI_VENDOR) return undefined;
-    if (info.deviceId !== VIRTIO_PCI_DEVICE_NET && info.deviceId !== VIRTIO_PCI_TRANSITIONAL.NET)
-      return undefined;
-    const p = probePciDevice(ctx.hal, ctx.pci, ctx.bdf, info);
-    if (p === undefined) return undefined;
-    if (p instanceof DevError) return p;
-    if (p.deviceType !== DeviceType.Net) return undefined;
-    return VirtIoNetDev.create(p.transport, ctx.hal, { queueSize: DEFAULT_QUEUE_SIZE });
-  },
-  probeMmio(ctx: MmioProbeContext): DevResult<NetDriverOps> | undefined {
-    const p = probeMmioDevice(ctx.hal, ctx.base, ctx.size);
-    if (p === undefined || p.deviceType !== DeviceType.Net) return undefined;
-    return VirtIoNetDev.create(p.transport, ctx.hal, { queueSize: DEFAULT_QUEUE_SIZE });
-  },
-};
+export function createVirtioNetDriver(queueSize: number = DEFAULT_QUEUE_SIZE): NetDriverEntry {
+  return {
+    name: "virtio-net",
+    probePci(ctx: PciProbeContext): DevResult<NetDriverOps> | undefined {
+      const { info } = ctx;
+      if (info.vendorId !== VIRTIO_PCI_VENDOR) return undefined;
+      if (info.deviceId !== VIRTIO_PCI_DEVICE_NET && info.deviceId !== VIRTIO_PCI_TRANSITIONAL.NET)
+        return undefined;
+      const p = probePciDevice(ctx.hal, ctx.pci, ctx.bdf, info);
+      if (p === undefined) return undefined;
+      if (p instanceof DevError) return p;
+      if (p.deviceType !== DeviceType.Net) return undefined;
+      return VirtIoNetDev.create(p.transport, ctx.hal, { queueSize });
+    },
+    probeMmio(ctx: MmioProbeContext): DevResult<NetDriverOps> | undefined {
+      const p = probeMmioDevice(ctx.hal, ctx.base, ctx.size);
+      if (p === undefined || p.deviceType !== DeviceType.Net) return undefined;
+      return VirtIoNetDev.create(p.transport, ctx.hal, { queueSize });
+    },
+  };
+}
+
+/** The virtio-net entry of the probe flow with QS = {@link DEFAULT_QUEUE_SIZE} (ArceOS's value). */
+export const virtioNetDriver: NetDriverEntry = createVirtioNetDriver();
