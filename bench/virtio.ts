@@ -2,7 +2,7 @@
 //   [--transport mmio|pci|mmio-legacy|pci-legacy|pci-transitional|pci-transitional-legacy]`
 // (pci-transitional: QEMU's default virtio-net-pci, driven through its modern interface; -legacy: through
 // its legacy I/O BAR0, as `preferLegacy` does)
-// Two virtio-net NICs on one emulated machine, their models' ports plugged into each other. Each step:
+// Two virtio-net NICs on one emulated machine, their models' ports joined by a Wire (src/link). Each step:
 // NIC A recycles its transmit ring, allocates and transmits a batch (one kick), the model sends the frames
 // over the wire into NIC B's model, which copies them into B's receive buffers; NIC B receives the batch
 // and recycles every buffer. Everything runs in one thread; the figure is frames through per second.
@@ -22,6 +22,7 @@ import {
   VirtioPciDevice,
   VirtioTransitionalPciDevice,
 } from "../src/emu/virtio/index.js";
+import { Wire } from "../src/link/wire.js";
 import type { NetBufPtr } from "../src/net/net-buf-ptr.js";
 import { MmioConfigAccess } from "../src/pci/config-access.js";
 import { PciRoot } from "../src/pci/root.js";
@@ -96,8 +97,8 @@ export async function main(args: string[]): Promise<void> {
   const machine = new Machine({ ramSize: 64 * 1024 * 1024 });
   const a = buildNic(machine, kind, 0, qs);
   const b = buildNic(machine, kind, 1, qs);
-  a.model.port.connect(b.model);
-  b.model.port.connect(a.model);
+  // the real link: a Wire with its per-direction counters and MTU/runt checks
+  const wire = new Wire(a.model.port, b.model.port);
   const tx = a.dev;
   const rx = b.dev;
 
@@ -148,7 +149,8 @@ export async function main(args: string[]): Promise<void> {
   const rxKicks = b.model.queues[0].notifications - kicksB0;
   const lines = [
     `virtio-net ${kind}: A -> wire -> B, ${frame}-byte frames, batch ${batch}, QS ${qs}`,
-    `  model A: ${a.model.counters.txFrames} frames sent; model B: ${b.model.counters.rxFrames} received, ` +
+    `  model A: ${a.model.counters.txFrames} frames sent; wire: ${wire.aToB.frames} carried, ${wire.aToB.dropped} dropped; ` +
+      `model B: ${b.model.counters.rxFrames} received, ` +
       `${b.model.counters.rxNoBuffer} dropped (no buffer)`,
     `  doorbells while timed: ${txKicks} transmit kicks (${(r.packets / Math.max(1, txKicks)).toFixed(1)} frames each), ` +
       `${rxKicks} receive kicks (event index suppresses them)`,
