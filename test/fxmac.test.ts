@@ -621,6 +621,43 @@ describe("buffer misuse is a DevError", () => {
     expect(isDevError(p.b.recycleRxBuffer(fake))).toBe(true);
   });
 
+  it("recognises its own buffers by identity on the batch paths: moved or stretched pointers are refused", () => {
+    const p = pair();
+    const t1 = unwrap(p.a.allocTxBuffer(64));
+    const t2 = unwrap(p.a.allocTxBuffer(64));
+    fill(t1, MAC_B, MAC_A, 1, 64);
+    fill(t2, MAC_B, MAC_A, 2, 64);
+    // t1 pointed at t2's bytes: neither t1's nor t2's pointer any more, so refused and nothing posted
+    const o1 = t1.offset;
+    t1.offset = t2.offset;
+    const moved = p.a.transmitBatch([t1], 1);
+    expect(isDevError(moved) && moved.kind).toBe("InvalidParam");
+    expect(p.a.txPending).toBe(0);
+    t1.offset = o1;
+    // a length past the end of the buffer
+    t1.len = 4000;
+    const long = p.a.transmitBatch([t1], 1);
+    expect(isDevError(long) && long.kind).toBe("InvalidParam");
+    t1.len = 64;
+    expect(unwrap(p.a.transmitBatch([t1, t2], 2))).toBe(2);
+    // the TX ring holds the packets' own physical addresses
+    expect(p.a.txPending).toBe(2);
+    const rx: NetBufPtr[] = [];
+    expect(unwrap(p.b.receiveBatch(rx, 8))).toBe(2);
+    expect(rx[0]!.packet()).toEqual(expected(MAC_B, MAC_A, 1, 64));
+    expect(rx[1]!.packet()).toEqual(expected(MAC_B, MAC_A, 2, 64));
+    // a received pointer moved by one byte cannot be recycled; put back, it can, once
+    rx[0]!.offset += 1;
+    const off = p.b.recycleRxBuffer(rx[0]!);
+    expect(isDevError(off) && off.kind).toBe("InvalidParam");
+    rx[0]!.offset -= 1;
+    unwrap(p.b.recycleRxBuffer(rx[0]!));
+    unwrap(p.b.recycleRxBuffer(rx[1]!));
+    const twice = p.b.recycleRxBuffer(rx[1]!);
+    expect(isDevError(twice) && twice.kind).toBe("BadState");
+    expect(p.b.rxUnarmed).toBe(0);
+  });
+
   it("forwards a received buffer without copying (another NIC's RX buffer in this NIC's TX ring)", () => {
     const p = pair();
     send(p.a, MAC_B, MAC_A, 5, 300);

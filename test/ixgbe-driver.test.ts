@@ -594,6 +594,15 @@ describe("ixgbe buffer ownership", () => {
     z.offset -= 2000;
     z.len = 0;
     expect(isErrorKind(nicA.transmit(z), "InvalidParam")).toBe(true);
+    // a pointer moved onto another held buffer's bytes is neither buffer's: refused on both paths, and
+    // both buffers stay usable
+    const u = unwrap(nicA.allocTxBuffer(100));
+    const uOff = u.offset;
+    u.offset = z.offset;
+    expect(isErrorKind(nicA.transmitBatch([u], 1), "InvalidParam")).toBe(true);
+    expect(isErrorKind(nicA.recycleRxBuffer(u), "InvalidParam")).toBe(true);
+    u.offset = uOff;
+    unwrap(nicA.recycleRxBuffer(u));
     // a batch stops at the first bad buffer; what came before is sent
     z.len = 100;
     z.bytes.set(testFrame(100, 5), z.offset);

@@ -123,6 +123,65 @@ export interface FXmacStats {
   linkChanges: number;
 }
 
+/** log2 of {@link BUF_LEN} (a power of two): a pointer's offset gives its buffer's index in the pool. */
+const BUF_SHIFT = 31 - Math.clz32(BUF_LEN);
+
+/**
+ * One pool's buffers, their pointers, offsets and physical addresses by index (made once), so that the
+ * data path recognises a pointer by identity with the buffer its offset falls in (no `instanceof`, no hop
+ * through its owner) and reads offsets from an integer table (`NetBuf.bufOffset` may be held as a boxed
+ * double, which costs a conversion at every use).
+ */
+class PoolIndex {
+  readonly bufs: NetBuf[] = [];
+  readonly ptrs: NetBufPtr[] = [];
+  /** Each buffer's first byte in DMA memory. */
+  readonly offs: Int32Array;
+  /** Each buffer's physical address, low and high 32 bits (a 2 KiB buffer never crosses a 4 GiB line). */
+  readonly physLo: Uint32Array;
+  readonly physHi: Uint32Array;
+  /**
+   * Whether the tables serve (every offset fits 31 bits). Otherwise (RAM of 2 GiB or more) `find` finds
+   * nothing and the driver takes its general path.
+   */
+  readonly usable: boolean;
+  private readonly base: number;
+  private readonly count: number;
+
+  constructor(pool: NetBufPool) {
+    const first = pool.get(0)!.bufOffset;
+    this.usable = first + pool.capacity * pool.bufferLen <= 0x7fff_ffff;
+    this.count = this.usable ? pool.capacity : 0;
+    this.offs = new Int32Array(pool.capacity);
+    this.physLo = new Uint32Array(pool.capacity);
+    this.physHi = new Uint32Array(pool.capacity);
+    this.base = first | 0; // a small integer, not the boxed double bufOffset may be
+    for (let i = 0; i < pool.capacity; i++) {
+      const b = pool.get(i)!;
+      this.bufs.push(b);
+      this.ptrs.push(b.intoBufPtr()); // the buffer's one pointer (intoBufPtr always hands out the same)
+      this.offs[i] = b.bufOffset;
+      this.physLo[i] = b.physAddr % TWO32;
+      this.physHi[i] = Math.floor(b.physAddr / TWO32);
+    }
+  }
+
+  /**
+   * The index of the buffer `p` is the pointer of, when the user holds it and `p` still points at its
+   * packet (what `NetBuf.fromBufPtr` accepts, for a buffer of this pool); otherwise -1.
+   */
+  find(p: NetBufPtr): number {
+    const rel = p.offset - this.base;
+    const i = rel >>> BUF_SHIFT;
+    if (!(rel >= 0 && i < this.count) || this.ptrs[i] !== p) return -1;
+    const b = this.bufs[i]!;
+    const hdr = p.offset - this.offs[i]!;
+    const len = p.len;
+    if (b.state !== HELD || hdr !== b.headerLen || !(len >= 0 && hdr + len <= BUF_LEN)) return -1;
+    return i;
+  }
+}
+
 function checkSize(name: string, v: number, min: number, max: number): DevError | undefined {
   if (!Number.isInteger(v) || v < min || v > max) {
     return DevError.withDetail("InvalidParam", `${name} ${v} outside [${min}, ${max}]`);
@@ -180,6 +239,7 @@ export class FXmacNic implements NetDriverOps {
   // RX ring: slots [rxRefill, rxHead) hold no buffer (rxEmpty of them); the others are armed
   private readonly rxRing: DmaRegion;
   private readonly rxPool: NetBufPool;
+  private readonly rxIndex: PoolIndex;
   private readonly rxSize: number;
   private readonly rxLast: number;
   private readonly rxW: number;
@@ -191,6 +251,7 @@ export class FXmacNic implements NetDriverOps {
   // TX ring: slots [txHead, txTail) are in flight (txInFlight of them)
   private readonly txRing: DmaRegion;
   private readonly txPool: NetBufPool;
+  private readonly txIndex: PoolIndex;
   private readonly txSize: number;
   private readonly txLast: number;
   private readonly txW: number;
@@ -199,7 +260,7 @@ export class FXmacNic implements NetDriverOps {
   private txTail = 0;
   private txInFlight = 0;
   private stopped = false;
-  /** Why the last `checkTx` refused a buffer. */
+  /** Why the last `checkTxAny` refused a buffer. */
   private txError: DevError | undefined;
   private freed = false;
 
@@ -228,6 +289,8 @@ export class FXmacNic implements NetDriverOps {
     this.txRing = txRing;
     this.rxPool = rxPool;
     this.txPool = txPool;
+    this.rxIndex = new PoolIndex(rxPool);
+    this.txIndex = new PoolIndex(txPool);
     this.rxSize = queueSize;
     this.txSize = queueSize;
     this.rxLast = queueSize - 1;
@@ -384,18 +447,26 @@ export class FXmacNic implements NetDriverOps {
     if (this.stopped) return DevError.BadState;
     if (this.rxEmpty > 0) this.refillRx();
     const p = this.receiveOne();
-    return p === null ? DevError.Again : p;
+    if (p === null) return DevError.Again;
+    this.stats.rxPackets++;
+    this.stats.rxBytes += p.len;
+    return p;
   }
 
   receiveBatch(out: NetBufPtr[], max: number): DevResult<number> {
     if (this.stopped) return DevError.BadState;
     if (this.rxEmpty > 0) this.refillRx();
     let n = 0;
+    let bytes = 0;
     while (n < max) {
       const p = this.receiveOne();
       if (p === null) break;
       out[n++] = p;
+      bytes += p.len;
     }
+    // the counters once per batch (plain numbers, no object hop per frame)
+    this.stats.rxPackets += n;
+    this.stats.rxBytes += bytes;
     return n;
   }
 
@@ -425,10 +496,17 @@ export class FXmacNic implements NetDriverOps {
       // the slot stays empty for now: the buffer the user recycles next re-arms it directly, and the
       // next receive call refills what is still empty from the pool (no pool round trip per frame)
       buf.state = HELD;
-      buf.setPacketLen(len);
-      this.stats.rxPackets++;
-      this.stats.rxBytes += len;
-      return buf.intoBufPtr();
+      // buf.setPacketLen(len) + buf.intoBufPtr(), from the integer tables (header length 0 on RX buffers)
+      const ix = this.rxIndex;
+      if (!ix.usable) {
+        buf.setPacketLen(len);
+        return buf.intoBufPtr();
+      }
+      const k = buf.index;
+      const p = ix.ptrs[k]!;
+      p.offset = ix.offs[k]!;
+      p.len = len;
+      return p;
     }
   }
 
@@ -476,6 +554,12 @@ export class FXmacNic implements NetDriverOps {
   }
 
   recycleRxBuffer(rxBuf: NetBufPtr): DevResult<void> {
+    const i = this.rxIndex.find(rxBuf);
+    if (i >= 0 && !this.freed) {
+      this.giveBackRx(this.rxIndex.bufs[i]!);
+      return undefined;
+    }
+    // the general check (also what serves when the index tables do not)
     const buf = rxBuf.owner;
     if (
       buf instanceof NetBufClass &&
@@ -504,11 +588,21 @@ export class FXmacNic implements NetDriverOps {
 
   allocTxBuffer(size: number): DevResult<NetBufPtr> {
     if (this.stopped) return DevError.BadState;
-    if (!(size >= 0 && size <= ETH_MAX_FRAME) || !Number.isInteger(size)) return DevError.InvalidParam;
+    // `(size | 0) === size`: the integer test V8 keeps in 32-bit registers (Number.isInteger goes by double)
+    if (!((size | 0) === size && size >= 0 && size <= ETH_MAX_FRAME)) return DevError.InvalidParam;
     const buf = this.txPool.alloc() ?? this.reclaimAndAlloc();
     if (buf === undefined) return DevError.NoMemory;
-    buf.setPacketLen(size);
-    return buf.intoBufPtr();
+    // buf.setPacketLen(size) + buf.intoBufPtr() from the integer tables (alloc cleared the header length)
+    const ix = this.txIndex;
+    if (!ix.usable) {
+      buf.setPacketLen(size);
+      return buf.intoBufPtr();
+    }
+    const i = buf.index;
+    const p = ix.ptrs[i]!;
+    p.offset = ix.offs[i]!;
+    p.len = size;
+    return p;
   }
 
   /** The TX pool is empty: take back what the MAC has sent, then try again (cold path). */
@@ -519,13 +613,16 @@ export class FXmacNic implements NetDriverOps {
 
   transmit(txBuf: NetBufPtr): DevResult<void> {
     if (this.stopped) return DevError.BadState;
-    const buf = this.checkTx(txBuf);
+    const buf = this.checkTxAny(txBuf);
     if (buf === null) return this.txError!;
     if (this.txInFlight === this.txSize) {
       this.recycleTxBuffers();
       if (this.txInFlight === this.txSize) return DevError.Again;
     }
-    this.post(buf, txBuf);
+    const pa = buf.physAddr + (txBuf.offset - buf.bufOffset);
+    this.post(buf, txBuf, pa >>> 0, Math.floor(pa / TWO32));
+    this.stats.txPackets++;
+    this.stats.txBytes += txBuf.len;
     this.regs.write32(GEM_NWCTRL, this.nwctrl | NWCTRL_STARTTX);
     return undefined;
   }
@@ -534,16 +631,33 @@ export class FXmacNic implements NetDriverOps {
     if (this.stopped) return DevError.BadState;
     if (this.txSize - this.txInFlight < count) this.recycleTxBuffers();
     let n = 0;
+    let bytes = 0;
     while (n < count && this.txInFlight < this.txSize) {
       const p = bufs[n]!;
-      const buf = this.checkTx(p);
-      if (buf === null) {
-        if (n === 0) return this.txError!;
-        break; // the bad one and the rest stay with the caller; the next call reports it
+      // the common cases by identity: a buffer of the TX pool, or a received one being forwarded
+      let ix = this.txIndex;
+      let i = ix.find(p);
+      if (i < 0) {
+        ix = this.rxIndex;
+        i = ix.find(p);
       }
-      this.post(buf, p);
+      if (i >= 0 && p.len >= ETH_HEADER_LEN && p.len <= ETH_MAX_FRAME) {
+        // the packet's physical address in two 32-bit halves: no carry, the buffer is inside a 4 GiB window
+        this.post(ix.bufs[i]!, p, ix.physLo[i]! + (p.offset - ix.offs[i]!), ix.physHi[i]!);
+      } else {
+        const buf = this.checkTxAny(p);
+        if (buf === null) {
+          if (n === 0) return this.txError!;
+          break; // the bad one and the rest stay with the caller; the next call reports it
+        }
+        const pa = buf.physAddr + (p.offset - buf.bufOffset);
+        this.post(buf, p, pa >>> 0, Math.floor(pa / TWO32));
+      }
+      bytes += p.len;
       n++;
     }
+    this.stats.txPackets += n;
+    this.stats.txBytes += bytes;
     // one start strobe for the whole batch: the MAC walks the ring to the first used descriptor
     if (n > 0) this.regs.write32(GEM_NWCTRL, this.nwctrl | NWCTRL_STARTTX);
     return n;
@@ -553,7 +667,11 @@ export class FXmacNic implements NetDriverOps {
    * The buffer behind a transmit pointer, or null with the reason in `txError` (so the data path tests
    * for null instead of running `instanceof` on every packet).
    */
-  private checkTx(p: NetBufPtr): NetBuf | null {
+  /**
+   * The buffer behind a transmit pointer (any NetBuf in this machine's DMA memory, e.g. another pool's), or
+   * null with the reason in `txError` (so the data path tests for null instead of running `instanceof`).
+   */
+  private checkTxAny(p: NetBufPtr): NetBuf | null {
     const buf = p.owner;
     if (
       buf instanceof NetBufClass &&
@@ -588,15 +706,16 @@ export class FXmacNic implements NetDriverOps {
     return e;
   }
 
-  /** Puts `buf` (the caller's own buffer) into the next TX descriptor: no copy. */
-  private post(buf: NetBuf, p: NetBufPtr): void {
+  /**
+   * Puts `buf` (the caller's own buffer) into the next TX descriptor, its packet at physical address
+   * `hi:lo`: no copy.
+   */
+  private post(buf: NetBuf, p: NetBufPtr, lo: number, hi: number): void {
     const i = this.txTail;
     const w = this.txW + (i << 2);
-    const pa = buf.physAddr + (p.offset - buf.bufOffset);
-    const lo = pa >>> 0;
     const u32 = this.u32;
     u32[w] = lo;
-    u32[w + 2] = pa < TWO32 ? 0 : (pa - lo) / TWO32;
+    u32[w + 2] = hi;
     // (int32 expressions only: a ternary between constants above 2^30 makes V8 box a number per packet)
     // one store sets length and LAST and clears USED: the MAC may send it from now on (fxmac-gem 4.3, 5.1)
     u32[w + 1] = p.len | TX_W1_LAST | (i === this.txLast ? TX_W1_WRAP : 0);
@@ -604,29 +723,36 @@ export class FXmacNic implements NetDriverOps {
     this.txSlots[i] = buf;
     this.txTail = i === this.txLast ? 0 : i + 1;
     this.txInFlight++;
-    this.stats.txPackets++;
-    this.stats.txBytes += p.len;
   }
 
   recycleTxBuffers(): DevResult<void> {
     const u32 = this.u32;
     const slots = this.txSlots;
+    const last = this.txLast;
+    const txW = this.txW;
+    let i = this.txHead;
+    let left = this.txInFlight;
+    let done = 0;
+    let errors = 0;
     // only descriptors the driver gave are looked at; used bits elsewhere mean nothing (fxmac-gem 5.2)
-    while (this.txInFlight > 0) {
-      const i = this.txHead;
-      const w = this.txW + (i << 2) + 1;
+    while (left > 0) {
+      const w = txW + (i << 2) + 1;
       const w1 = u32[w]!;
       if ((w1 & TX_W1_USED) === 0) break;
-      if (w1 & TX_W1_ERRORS) this.stats.txErrors++;
-      else this.stats.txCompleted++;
-      u32[w] = TX_W1_USED | (i === this.txLast ? TX_W1_WRAP : 0);
+      if (w1 & TX_W1_ERRORS) errors++;
+      u32[w] = TX_W1_USED | (i === last ? TX_W1_WRAP : 0);
       const buf = slots[i]!;
       slots[i] = null;
       buf.state = HELD;
       buf.pool.release(buf);
-      this.txHead = i === this.txLast ? 0 : i + 1;
-      this.txInFlight--;
+      i = i === last ? 0 : i + 1;
+      left--;
+      done++;
     }
+    this.txHead = i;
+    this.txInFlight = left;
+    this.stats.txErrors += errors;
+    this.stats.txCompleted += done - errors;
     return undefined;
   }
 

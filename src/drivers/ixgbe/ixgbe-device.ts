@@ -3,16 +3,18 @@ import { log } from "../../base/log.js";
 import type { DmaRegion } from "../../hal/dma.js";
 import type { Hal } from "../../hal/hal.js";
 import type { MmioRegion } from "../../hal/mmio.js";
-import {
-  IXGBE_ADVTXD_CMD_ONE_BUFFER,
-  IXGBE_ADVTXD_PAYLEN_SHIFT,
-  IXGBE_ADVTXD_STAT_DD,
-  IXGBE_DESC_SIZE,
-  IXGBE_RING_ALIGN,
-  IXGBE_RXDADV_STAT_DD,
-  IXGBE_RXDADV_STAT_EOP,
-} from "../../hw/ixgbe/descriptors.js";
-import {
+import * as descHw from "../../hw/ixgbe/descriptors.js";
+import * as regsHw from "../../hw/ixgbe/regs.js";
+import type { NetBufPtr } from "../../net/net-buf-ptr.js";
+import { type MemPool, PacketState } from "./mem-pool.js";
+
+// The hw/ constants as this module's own `const`s: V8 (Node 20) embeds a module's own constants in optimised
+// code, but loads and hole-checks an imported binding at every use.
+const RX_RING: PacketState = PacketState.RxRing;
+const HELD: PacketState = PacketState.Held;
+const TWO32 = 0x1_0000_0000;
+const TX_RING: PacketState = PacketState.TxRing;
+const {
   IXGBE_AUTOC,
   IXGBE_AUTOC_10G_PMA_PMD_MASK,
   IXGBE_AUTOC_10G_XAUI,
@@ -105,9 +107,16 @@ import {
   IXGBE_TXDCTL_WTHRESH_SHIFT,
   IXGBE_TXPBSIZE,
   IXGBE_TXPBSIZE_40KB,
-} from "../../hw/ixgbe/regs.js";
-import type { NetBufPtr } from "../../net/net-buf-ptr.js";
-import { type MemPool, PacketState } from "./mem-pool.js";
+} = regsHw;
+const {
+  IXGBE_ADVTXD_CMD_ONE_BUFFER,
+  IXGBE_ADVTXD_PAYLEN_SHIFT,
+  IXGBE_ADVTXD_STAT_DD,
+  IXGBE_DESC_SIZE,
+  IXGBE_RING_ALIGN,
+  IXGBE_RXDADV_STAT_DD,
+  IXGBE_RXDADV_STAT_EOP,
+} = descHw;
 
 /** The name ixgbe-driver reports (`DRIVER_NAME`). */
 export const DRIVER_NAME = "ixgbe";
@@ -240,6 +249,10 @@ export class IxgbeDevice {
   private readonly txQueues: TxQueue[] = [];
   private readonly entrySize: number;
   private readonly memBase: number;
+  /** RAM's base address: low half as an int32, high half; whether RAM stays inside one 4 GiB window. */
+  private readonly memBaseLoI32: number;
+  private readonly memBaseHi: number;
+  private readonly memIn4G: boolean;
 
   private constructor(hal: Hal, regs: MmioRegion, pool: MemPool, rx: number, tx: number, qs: number) {
     this.hal = hal;
@@ -250,6 +263,10 @@ export class IxgbeDevice {
     this.queueSize = qs;
     this.u32 = hal.memory.u32;
     this.memBase = hal.memory.base;
+    this.memBaseLoI32 = (hal.memory.base % TWO32) | 0;
+    this.memBaseHi = Math.floor(hal.memory.base / TWO32);
+    // then a buffer's physical address is (high half, low half + offset) in 32-bit integer arithmetic
+    this.memIn4G = (hal.memory.base % TWO32) + hal.memory.size <= TWO32;
     this.entrySize = pool.entrySize;
   }
 
@@ -669,29 +686,16 @@ export class IxgbeDevice {
     let idx = rq.rxIndex;
     let last = -1;
     let n = 0;
+    let discarding = rq.discarding;
     while (n < max && idx !== tail) {
       const d = base + idx * 4;
       const status = u32[d + 2]!;
       if ((status & IXGBE_RXDADV_STAT_DD) === 0) break;
-      let drop = false;
-      if ((status & IXGBE_RXDADV_STAT_EOP) === 0) {
-        // a frame over several descriptors: ixy refuses them ("increase buffer size or decrease MTU");
-        // here it is dropped, descriptor by descriptor, up to its EOP, and counted once
-        if (!rq.discarding) this.rxErrors++;
-        rq.discarding = true;
-        drop = true;
-      } else if (rq.discarding) {
-        rq.discarding = false;
-        drop = true;
-      }
       const len = u32[d + 3]! & 0xffff;
-      if (!drop && (len === 0 || len > entrySize)) {
-        this.rxErrors++;
-        drop = true;
-      }
       let id = bufs[idx]!;
-      if (!drop) {
-        const fresh = pool.allocBuf(PacketState.RxRing);
+      if ((status & IXGBE_RXDADV_STAT_EOP) !== 0 && !discarding && len !== 0 && len <= entrySize) {
+        // a whole frame with a credible length: to the user, a fresh buffer into the descriptor
+        const fresh = pool.allocBuf(RX_RING);
         if (fresh < 0) {
           this.rxNoBuffer++;
           break;
@@ -700,6 +704,15 @@ export class IxgbeDevice {
         n++;
         bufs[idx] = fresh;
         id = fresh;
+      } else if ((status & IXGBE_RXDADV_STAT_EOP) === 0) {
+        // a frame over several descriptors: ixy refuses them ("increase buffer size or decrease MTU");
+        // here it is dropped, descriptor by descriptor, up to its EOP, and counted once
+        if (!discarding) this.rxErrors++;
+        discarding = true;
+      } else if (discarding) {
+        discarding = false; // the EOP descriptor of a dropped frame
+      } else {
+        this.rxErrors++; // length 0 or beyond the buffer
       }
       // (re)arm the descriptor: packet address, and hdr_addr 0 which clears DD
       u32[d] = physLo[id]!;
@@ -709,6 +722,7 @@ export class IxgbeDevice {
       last = idx;
       idx = (idx + 1) & mask;
     }
+    rq.discarding = discarding;
     if (last >= 0) {
       // The old tail descriptor passes to the device with this RDT write. It was re-armed when it was
       // processed, but it has been the driver's since: arm it again, so that every descriptor the device
@@ -741,6 +755,20 @@ export class IxgbeDevice {
     const pool = this.pool;
     const mask = tq.mask;
     const clean = tq.cleanIndex;
+    // MemPool.checkHeld and fillTxDescriptor written out in the loop (no call per packet)
+    const state = pool.state;
+    const ptrs = pool.ptrTable;
+    const poolBase = pool.base;
+    const shift = pool.shift;
+    const entries = pool.entries;
+    const entrySize = this.entrySize;
+    const u32 = this.u32;
+    const memBase = this.memBase;
+    const memIn4G = this.memIn4G;
+    const baseLo = this.memBaseLoI32;
+    const baseHi = this.memBaseHi;
+    const descWord = tq.descWord;
+    const txBufs = tq.bufs;
     let idx = tq.txIndex;
     let i = 0;
     let err = 0;
@@ -748,12 +776,35 @@ export class IxgbeDevice {
       const next = (idx + 1) & mask;
       if (next === clean) break;
       const ptr = bufs[start + i]!;
-      const id = pool.checkHeld(ptr);
-      if (id < 0 || ptr.len === 0) {
-        err = id < 0 ? id : 1;
+      // the user's buffer: this pool's own pointer (identity with the entry its offset falls in), held by
+      // the user, its bytes inside the entry, not empty
+      const off = ptr.offset;
+      const len = ptr.len;
+      const rel = off - poolBase;
+      const id = rel >>> shift;
+      if (
+        !(rel >= 0 && id < entries && ptrs[id] === ptr && state[id] === HELD) ||
+        !(len > 0 && rel + len <= (id + 1) * entrySize)
+      ) {
+        const code = pool.checkHeld(ptr); // the exact reason (slow path)
+        err = code < 0 ? code : 1;
         break;
       }
-      this.fillTxDescriptor(tq, idx, id, ptr);
+      // advanced data descriptor (ixgbe-82599.md §5.3): address, EOP | IFCS | RS | DEXT | DTYP data | len,
+      // PAYLEN = len and STA 0 (clears a DD left from the last round)
+      const d = descWord + idx * 4;
+      if (memIn4G) {
+        u32[d] = (baseLo + off) | 0;
+        u32[d + 1] = baseHi;
+      } else {
+        const pa = memBase + off;
+        u32[d] = pa >>> 0;
+        u32[d + 1] = pa < TWO32 ? 0 : Math.floor(pa / TWO32);
+      }
+      u32[d + 2] = IXGBE_ADVTXD_CMD_ONE_BUFFER | len;
+      u32[d + 3] = len << IXGBE_ADVTXD_PAYLEN_SHIFT;
+      txBufs[idx] = id;
+      state[id] = TX_RING;
       idx = next;
     }
     if (i > 0) {
@@ -800,7 +851,7 @@ export class IxgbeDevice {
     u32[d + 2] = IXGBE_ADVTXD_CMD_ONE_BUFFER | len;
     u32[d + 3] = len << IXGBE_ADVTXD_PAYLEN_SHIFT; // STA 0: clears a DD left from the last round
     tq.bufs[idx] = id;
-    this.pool.state[id] = PacketState.TxRing;
+    this.pool.state[id] = TX_RING;
   }
 
   /** Reclaims the buffers of sent descriptors of TX queue `queueId` (ixgbe-driver `recycle_tx_buffers`). */

@@ -26,6 +26,15 @@ export const PacketState = {
 /** One of the {@link PacketState} values. */
 export type PacketState = (typeof PacketState)[keyof typeof PacketState];
 
+// module-local copies for the data path
+const FREE: PacketState = PacketState.Free;
+const HELD: PacketState = PacketState.Held;
+
+/** `n` as a small integer (a Smi for V8) when it is one in value; other numbers unchanged. */
+function smallInt(n: number): number {
+  return n >= 0 && n <= 0x3fff_ffff ? n | 0 : n;
+}
+
 /** Codes {@link MemPool.checkHeld} returns for a pointer it refuses (negative, so an id is never one). */
 const NOT_OURS = -1;
 const NOT_HELD = -2;
@@ -85,10 +94,15 @@ export class MemPool {
   readonly physLo: Uint32Array;
   readonly physHi: Uint32Array;
   private readonly bufs: IxgbeNetBuf[];
-  /** Each entry's pointer (the handles' `ptr`), for the data path. */
-  private readonly ptrs: NetBufPtr[];
+  /**
+   * Each entry's pointer (the handles' `ptr`), for the data path: a pointer is this pool's entry `id` when
+   * `ptrTable[id]` is that very object, `id` being `(offset - base) >>> shift`.
+   */
+  readonly ptrTable: NetBufPtr[];
   /** Offset of entry 0 in DMA memory. */
-  private readonly base: number;
+  readonly base: number;
+  /** log2 of the entry size (a divisor of 2 MiB, so a power of two). */
+  readonly shift: number;
   private readonly freeStack: Int32Array;
   private freeTop: number;
   private readonly hal: Hal;
@@ -103,17 +117,20 @@ export class MemPool {
     this.physLo = new Uint32Array(entries);
     this.physHi = new Uint32Array(entries);
     this.bufs = new Array<IxgbeNetBuf>(entries);
-    this.ptrs = new Array<NetBufPtr>(entries);
-    this.base = region.offset;
+    this.ptrTable = new Array<NetBufPtr>(entries);
+    // as a small integer: offsets derived from a boxed double (the machine's base address is above 2^31)
+    // would make every offset on the data path a double, converted and checked at each use
+    this.base = smallInt(region.offset);
+    this.shift = 31 - Math.clz32(entrySize);
     this.freeStack = new Int32Array(entries);
     const bytes = region.memory.u8;
     for (let i = 0; i < entries; i++) {
       const pa = region.paddr + i * entrySize;
       this.physLo[i] = pa >>> 0;
       this.physHi[i] = Math.floor(pa / 0x1_0000_0000);
-      const h = new IxgbeNetBuf(this, i, region.offset + i * entrySize, pa, bytes);
+      const h = new IxgbeNetBuf(this, i, smallInt(this.base + i * entrySize), pa, bytes);
       this.bufs[i] = h;
-      this.ptrs[i] = h.ptr;
+      this.ptrTable[i] = h.ptr;
       this.freeStack[i] = i; // popped from the top: the highest index comes out first, as in Rust
     }
     this.freeTop = entries;
@@ -184,14 +201,14 @@ export class MemPool {
 
   /** Returns an entry the driver took out of a ring (no checks: the driver knows where it was). */
   releaseFromRing(id: number): void {
-    this.state[id] = PacketState.Free;
+    this.state[id] = FREE;
     this.freeStack[this.freeTop++] = id;
   }
 
   /** Hands entry `id` to the user as a received packet of `len` bytes at the start of the entry. */
   handOut(id: number, len: number): NetBufPtr {
-    this.state[id] = PacketState.Held;
-    const p = this.ptrs[id]!;
+    this.state[id] = HELD;
+    const p = this.ptrTable[id]!;
     p.offset = this.base + id * this.entrySize;
     p.len = len;
     return p;
@@ -203,13 +220,14 @@ export class MemPool {
    * `NoMemory`.
    */
   allocPacket(size: number): DevResult<NetBufPtr> {
-    if (!(size >= 0 && size <= this.entrySize - PACKET_HEADROOM) || !Number.isInteger(size)) {
+    // `(size | 0) === size` is the integer test V8 keeps in 32-bit registers (Number.isInteger goes by double)
+    if (!((size | 0) === size && size >= 0 && size <= this.entrySize - PACKET_HEADROOM)) {
       return DevError.InvalidParam;
     }
     if (this.freeTop === 0) return DevError.NoMemory;
     const id = this.freeStack[--this.freeTop]!;
-    this.state[id] = PacketState.Held;
-    const p = this.ptrs[id]!;
+    this.state[id] = HELD;
+    const p = this.ptrTable[id]!;
     p.offset = this.base + id * this.entrySize + PACKET_HEADROOM;
     p.len = size;
     return p;
@@ -221,6 +239,18 @@ export class MemPool {
    * packet.
    */
   checkHeld(ptr: NetBufPtr): number {
+    // fast path: the entry the offset falls in, then identity with that entry's own pointer (no
+    // `instanceof`, no hop through the owner); anything else takes the careful path for the exact reason
+    const rel = ptr.offset - this.base;
+    const id = rel >>> this.shift;
+    if (rel >= 0 && id < this.entries && this.ptrTable[id] === ptr && this.state[id] === HELD) {
+      const len = ptr.len;
+      if (len >= 0 && rel + len <= (id + 1) * this.entrySize) return id;
+    }
+    return this.checkHeldSlow(ptr);
+  }
+
+  private checkHeldSlow(ptr: NetBufPtr): number {
     const o = ptr.owner;
     if (!(o instanceof IxgbeNetBuf) || o.pool !== this || o.ptr !== ptr) return NOT_OURS;
     const id = o.entry;
@@ -248,9 +278,17 @@ export class MemPool {
 
   /** A user gives a buffer back (`free_buf`): double frees and foreign buffers are errors. */
   freePacket(ptr: NetBufPtr): DevResult<void> {
-    const id = this.checkHeld(ptr);
-    if (id < 0) return this.errorFor(id, ptr);
-    this.state[id] = PacketState.Free;
+    // checkHeld's fast path written out (this runs for every received packet)
+    const rel = ptr.offset - this.base;
+    let id = rel >>> this.shift;
+    if (
+      !(rel >= 0 && id < this.entries && this.ptrTable[id] === ptr && this.state[id] === HELD) ||
+      !(ptr.len >= 0 && rel + ptr.len <= (id + 1) * this.entrySize)
+    ) {
+      id = this.checkHeldSlow(ptr);
+      if (id < 0) return this.errorFor(id, ptr);
+    }
+    this.state[id] = FREE;
     this.freeStack[this.freeTop++] = id;
     return undefined;
   }

@@ -332,7 +332,8 @@ export class GemModel implements MmioHandler, FrameSink {
     this.memBaseLo = memory.base % TWO32;
     this.memBaseHi = Math.floor(memory.base / TWO32);
     this.memBaseLoI32 = this.memBaseLo | 0;
-    this.ramUnder2G = memory.size <= 0x8000_0000;
+    // (and not across a 4 GiB boundary: there a wrapped low half could pass for an address in RAM)
+    this.ramUnder2G = memory.size <= 0x8000_0000 && this.memBaseLo + memory.size <= TWO32;
     this.memSize = memory.size;
     this.base = options.base ?? FXMAC0_BASE;
     this.irq = options.irq ?? FXMAC0_QUEUE0_IRQ;
@@ -803,8 +804,17 @@ export class GemModel implements MmioHandler, FrameSink {
       if (!this.rxAdmit(bytes, off, len, cfg)) return false;
     }
     // address filter (fxmac-gem 3.7, 11 receive step 1): the station address first, the rest aside
-    const lo = bytes[off]! | (bytes[off + 1]! << 8) | (bytes[off + 2]! << 16) | (bytes[off + 3]! << 24);
-    const hi = bytes[off + 4]! | (bytes[off + 5]! << 8);
+    let lo: number;
+    let hi: number;
+    if (bytes === this.u8 && (off & 3) === 0) {
+      // a frame from this machine's RAM, 4-aligned (the usual case): two word loads instead of six bytes
+      const w = off >>> 2;
+      lo = this.u32[w]! | 0;
+      hi = this.u32[w + 1]! & 0xffff;
+    } else {
+      lo = bytes[off]! | (bytes[off + 1]! << 8) | (bytes[off + 2]! << 16) | (bytes[off + 3]! << 24);
+      hi = bytes[off + 4]! | (bytes[off + 5]! << 8);
+    }
     let match: number;
     if (this.saOn[0] === 1 && this.saLo[0] === lo && this.saHi[0] === hi) match = RX_W1_SA_MATCH;
     else {

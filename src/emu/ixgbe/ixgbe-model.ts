@@ -1,24 +1,16 @@
 import type { AccessWidth, MmioHandler } from "../../hal/mmio.js";
 import type { PhysicalMemory } from "../../hal/phys-memory.js";
-import {
-  ETH_FCS_LEN,
-  ETH_MIN_FRAME_LEN,
-  IXGBE_ADVTXD_DCMD_DEXT,
-  IXGBE_ADVTXD_DCMD_EOP,
-  IXGBE_ADVTXD_DCMD_RS,
-  IXGBE_ADVTXD_DTALEN_MASK,
-  IXGBE_ADVTXD_DTYP_CTXT,
-  IXGBE_ADVTXD_DTYP_DATA,
-  IXGBE_ADVTXD_DTYP_MASK,
-  IXGBE_ADVTXD_STAT_DD,
-  IXGBE_DESC_SIZE,
-  IXGBE_RING_ALIGN,
-  IXGBE_RXDADV_PKTTYPE_SHIFT,
-  IXGBE_RXDADV_STAT_DD,
-  IXGBE_RXDADV_STAT_EOP,
-} from "../../hw/ixgbe/descriptors.js";
+import * as descHw from "../../hw/ixgbe/descriptors.js";
 import { IXGBE_BAR0_SIZE } from "../../hw/ixgbe/ids.js";
-import {
+import * as regsHw from "../../hw/ixgbe/regs.js";
+import { type FrameSink, NicPort, MIN_FRAME_LEN as PORT_MIN_FRAME_LEN } from "../frame-port.js";
+import { ProtocolChecker } from "../model-error.js";
+import { RssEngine } from "./rss.js";
+
+// The hw/ constants as this module's own `const`s: V8 (Node 20) embeds a module's own constants in optimised
+// code, but loads and hole-checks an imported binding at every use (the data path uses dozens per frame).
+const MIN_FRAME_LEN = PORT_MIN_FRAME_LEN;
+const {
   IXGBE_AUTOC,
   IXGBE_AUTOC_10G_KX4,
   IXGBE_AUTOC_AN_RESTART,
@@ -131,10 +123,24 @@ import {
   TXQ_TDLEN,
   TXQ_TDT,
   TXQ_TXDCTL,
-} from "../../hw/ixgbe/regs.js";
-import { type FrameSink, MIN_FRAME_LEN, NicPort } from "../frame-port.js";
-import { ProtocolChecker } from "../model-error.js";
-import { RssEngine } from "./rss.js";
+} = regsHw;
+const {
+  ETH_FCS_LEN,
+  ETH_MIN_FRAME_LEN,
+  IXGBE_ADVTXD_DCMD_DEXT,
+  IXGBE_ADVTXD_DCMD_EOP,
+  IXGBE_ADVTXD_DCMD_RS,
+  IXGBE_ADVTXD_DTALEN_MASK,
+  IXGBE_ADVTXD_DTYP_CTXT,
+  IXGBE_ADVTXD_DTYP_DATA,
+  IXGBE_ADVTXD_DTYP_MASK,
+  IXGBE_ADVTXD_STAT_DD,
+  IXGBE_DESC_SIZE,
+  IXGBE_RING_ALIGN,
+  IXGBE_RXDADV_PKTTYPE_SHIFT,
+  IXGBE_RXDADV_STAT_DD,
+  IXGBE_RXDADV_STAT_EOP,
+} = descHw;
 
 /** What the model needs from the machine: its RAM (for DMA) and virtual time (for reset and link events). */
 export interface IxgbeModelHost {
@@ -280,6 +286,14 @@ export class Ixgbe82599 implements MmioHandler, FrameSink {
   private readonly u32: Uint32Array;
   private readonly memBuffer: ArrayBufferLike;
   private readonly memBase: number;
+  /** High half of RAM's base address, and its low half as an int32. */
+  private readonly memBaseHi: number;
+  private readonly memBaseLoI32: number;
+  /**
+   * RAM is under 2 GiB and does not cross a 4 GiB boundary: a DMA address whose high half is RAM's then
+   * maps to its RAM offset in 32-bit integer arithmetic (out-of-RAM addresses come out negative or too big).
+   */
+  private readonly dmaInt32: boolean;
   private readonly memSize: number;
   private readonly host: IxgbeModelHost;
   private readonly regs = new Uint32Array(IXGBE_BAR0_SIZE >>> 2);
@@ -361,6 +375,9 @@ export class Ixgbe82599 implements MmioHandler, FrameSink {
     this.memBuffer = host.ram.buffer;
     this.memBase = host.ram.base;
     this.memSize = host.ram.size;
+    this.memBaseHi = Math.floor(host.ram.base / TWO32);
+    this.memBaseLoI32 = (host.ram.base % TWO32) | 0;
+    this.dmaInt32 = host.ram.size <= 0x8000_0000 && (host.ram.base % TWO32) + host.ram.size <= TWO32;
     const n = ++instances;
     const mac = options.mac ?? [0x00, 0x1b, 0x21, 0x00, (n >>> 8) & 0xff, n & 0xff];
     if (mac.length !== 6) throw new RangeError("an EEPROM MAC address has 6 bytes");
@@ -890,7 +907,7 @@ export class Ixgbe82599 implements MmioHandler, FrameSink {
         "PCI Local Bus 3.0 6.2.2 (Command register, Bus Master)",
       );
     }
-    this.rxq[q]!.ring = base - this.memBase;
+    this.rxq[q]!.ring = smallInt(base - this.memBase);
     this.rxq[q]!.size = size;
     this.rxq[q]!.bufSize = bsize;
     this.rxq[q]!.legacy = type === IXGBE_SRRCTL_DESCTYPE_LEGACY ? 1 : 0;
@@ -977,7 +994,7 @@ export class Ixgbe82599 implements MmioHandler, FrameSink {
         "PCI Local Bus 3.0 6.2.2 (Command register, Bus Master)",
       );
     }
-    this.txq[q]!.ring = base - this.memBase;
+    this.txq[q]!.ring = smallInt(base - this.memBase);
     this.txq[q]!.size = size;
     this.txq[q]!.live = 1;
     return true;
@@ -1130,7 +1147,11 @@ export class Ixgbe82599 implements MmioHandler, FrameSink {
       }
       if (data) {
         const len = ctl & IXGBE_ADVTXD_DTALEN_MASK;
-        const src = u32[d]! + u32[d + 1]! * TWO32 - memBase;
+        const srcHi = u32[d + 1]!;
+        const src =
+          srcHi === this.memBaseHi && this.dmaInt32
+            ? ((u32[d]! | 0) - this.memBaseLoI32) | 0
+            : u32[d]! + srcHi * TWO32 - memBase;
         if (len === 0 || src < 0 || src + len > memSize) {
           // what was sent so far stays sent; in strict mode the refused descriptor is not consumed
           this.txCommit(q, head, frames, octets);
@@ -1316,6 +1337,62 @@ export class Ixgbe82599 implements MmioHandler, FrameSink {
     hash: number,
   ): boolean {
     const rq = this.rxq[q]!;
+    if (rq.live !== 1 || !this.busMaster || rq.head === rq.tail)
+      return this.deliverGeneral(q, bytes, off, len, info, hash);
+    if (bytes !== this.srcView) this.noteSource(bytes);
+    if (
+      len <= rq.bufSize &&
+      (this.hlreg0 & IXGBE_HLREG0_RXCRCSTRP) !== 0 &&
+      this.srcSameMemory &&
+      rq.legacy === 0
+    ) {
+      // the common frame: one advanced descriptor, FCS stripped, sent from this machine's RAM (82599
+      // datasheet 7.1.6: write-back of length, DD and EOP); deliverGeneral does the same for the rest
+      const u32 = this.u32;
+      const head = rq.head;
+      const d = (rq.ring + head * IXGBE_DESC_SIZE) >>> 2;
+      const dst =
+        this.dmaInt32 && u32[d + 1]! === this.memBaseHi ? ((u32[d]! | 0) - this.memBaseLoI32) | 0 : -1;
+      if (dst >= 0 && dst + len <= this.memSize) {
+        copyInMemory(this.u8, u32, dst, this.srcByteOffset + off, len);
+        u32[d] = info;
+        u32[d + 1] = hash;
+        u32[d + 3] = len; // PKT_LEN 15:0, VLAN 31:16 = 0
+        u32[d + 2] = IXGBE_RXDADV_STAT_DD | IXGBE_RXDADV_STAT_EOP; // status last: DD hands it over
+        rq.head = head + 1 === rq.size ? 0 : head + 1;
+        this.rxqPkts[q]! += 1;
+        this.rxqOctets[q]! += len + ETH_FCS_LEN;
+        if (rq.vector >= 0 || this.hostile) this.afterRx(q, d);
+        return true;
+      }
+    }
+    return this.deliverGeneral(q, bytes, off, len, info, hash);
+  }
+
+  /** Reading .buffer/.byteOffset of a view on shared memory is slow: done once per source view. */
+  private noteSource(bytes: Uint8Array): void {
+    this.srcView = bytes;
+    this.srcSameMemory = bytes.buffer === this.memBuffer;
+    this.srcByteOffset = bytes.byteOffset;
+  }
+
+  /** After a write-back at descriptor word `d` of queue `q`: its interrupt cause, hostile mode's lies. */
+  private afterRx(q: number, d: number): void {
+    const vec = this.rxq[q]!.vector;
+    if (vec >= 0) this.raiseCause(1 << (vec & 15), vec);
+    if (this.hostile) this.hostileRx(q, d);
+  }
+
+  /** {@link Ixgbe82599.deliver} for every case: misses, several descriptors, FCS kept, legacy, foreign bytes. */
+  private deliverGeneral(
+    q: number,
+    bytes: Uint8Array,
+    off: number,
+    len: number,
+    info: number,
+    hash: number,
+  ): boolean {
+    const rq = this.rxq[q]!;
     if (rq.live !== 1) return this.missed(q, len);
     if (!this.busMaster) {
       this.dmaBlocked++;
@@ -1327,22 +1404,18 @@ export class Ixgbe82599 implements MmioHandler, FrameSink {
     let head = rq.head;
     const tail = rq.tail;
     const bsize = rq.bufSize;
-    const free = tail >= head ? tail - head : tail + size - head;
-    if (free === 0 || (total > bsize && free < Math.ceil(total / bsize))) return this.missed(q, len);
+    if (head === tail) return this.missed(q, len);
     const u32 = this.u32;
     const u8 = this.u8;
     const ring = rq.ring;
     const memBase = this.memBase;
     const legacy = rq.legacy === 1;
-    const fcs = strip ? 0 : ethernetFcs(bytes, off, len);
-    // reading .buffer/.byteOffset of a view on shared memory is slow: decide once per source view
-    if (bytes !== this.srcView) {
-      this.srcView = bytes;
-      this.srcSameMemory = bytes.buffer === this.memBuffer;
-      this.srcByteOffset = bytes.byteOffset;
-    }
+    if (bytes !== this.srcView) this.noteSource(bytes);
     const sameMemory = this.srcSameMemory;
     const srcBase = sameMemory ? this.srcByteOffset + off : off;
+    const free = tail >= head ? tail - head : tail + size - head;
+    if (total > bsize && free < Math.ceil(total / bsize)) return this.missed(q, len);
+    const fcs = strip ? 0 : ethernetFcs(bytes, off, len);
     let done = 0;
     while (done < total) {
       const d = (ring + head * IXGBE_DESC_SIZE) >>> 2;
@@ -1481,11 +1554,28 @@ function copyInMemory(u8: Uint8Array, u32: Uint32Array, dst: number, src: number
     const words = n >>> 2;
     const dw = dst >>> 2;
     const sw = src >>> 2;
-    for (let k = 0; k < words; k++) u32[dw + k] = u32[sw + k]!;
-    for (let k = words << 2; k < n; k++) u8[dst + k] = u8[src + k]!;
+    let k = 0;
+    // four words per iteration: V8 re-checks the view on every loop turn, not on every element
+    for (; k + 4 <= words; k += 4) {
+      u32[dw + k] = u32[sw + k]!;
+      u32[dw + k + 1] = u32[sw + k + 1]!;
+      u32[dw + k + 2] = u32[sw + k + 2]!;
+      u32[dw + k + 3] = u32[sw + k + 3]!;
+    }
+    for (; k < words; k++) u32[dw + k] = u32[sw + k]!;
+    for (k = words << 2; k < n; k++) u8[dst + k] = u8[src + k]!;
   } else {
     u8.copyWithin(dst, src, src + n);
   }
+}
+
+/**
+ * `n` as a small integer (a Smi for V8) when it is one in value. A difference of two boxed doubles (RAM sits
+ * above 2^31) stays a boxed double even when small, and a field holding one makes the data path's offset
+ * arithmetic floating-point.
+ */
+function smallInt(n: number): number {
+  return n >= 0 && n <= 0x3fff_ffff ? n | 0 : n;
 }
 
 function rxQueueBase(q: number): number {
