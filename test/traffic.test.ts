@@ -48,6 +48,35 @@ describe("test frames", () => {
   });
 });
 
+describe("test frames, word and byte paths", () => {
+  it("write the same bytes at aligned and unaligned offsets, and every damaged byte is seen either way", () => {
+    const dst = new Uint8Array([1, 2, 3, 4, 5, 6]);
+    const src = new Uint8Array([7, 8, 9, 10, 11, 12]);
+    const out = new ParsedFrame();
+    for (const len of [60, 61, 63, 64, 1513, 1514]) {
+      const aligned = new Uint8Array(4096); // payload at 100 + 28 = 128: the word path
+      const odd = new Uint8Array(4096); // payload at 101 + 28: the byte path
+      writeTestFrame(aligned, 100, len, dst, src, 7, 0x01020304 + len);
+      writeTestFrame(odd, 101, len, dst, src, 7, 0x01020304 + len);
+      expect(aligned.subarray(100, 100 + len)).toEqual(odd.subarray(101, 101 + len));
+      expect(aligned[100 + len]).toBe(0); // nothing written past the frame
+      for (const [buf, off] of [
+        [aligned, 100],
+        [odd, 101],
+      ] as const) {
+        expect(parseTestFrame(buf, off, len, out)).toBe(FrameVerdict.Good);
+        for (let i = 28; i < len; i++) {
+          buf[off + i]! ^= 0x01;
+          if (parseTestFrame(buf, off, len, out) !== FrameVerdict.Corrupt) {
+            expect.fail(`flipped byte ${i} of a ${len}-byte frame at offset ${off} went unseen`);
+          }
+          buf[off + i]! ^= 0x01;
+        }
+      }
+    }
+  });
+});
+
 describe("LoopbackNic", () => {
   it("gives back what it sent, zero copy, and answers misuse with DevError", () => {
     const nic = loopback();

@@ -36,6 +36,38 @@ const PATTERN = (() => {
   return p;
 })();
 
+/**
+ * The pattern as little-endian words, one table per byte shift: `PATTERN_WORDS[s][j]` holds pattern bytes
+ * `s + 4j .. s + 4j + 3` (mod 256). The payload is written and checked a word at a time when it is 4-aligned.
+ */
+const PATTERN_WORDS = [0, 1, 2, 3].map((s) => {
+  const w = new Uint32Array(64);
+  for (let j = 0; j < 64; j++) {
+    const b = s + 4 * j;
+    w[j] =
+      (PATTERN[b & 255]! |
+        (PATTERN[(b + 1) & 255]! << 8) |
+        (PATTERN[(b + 2) & 255]! << 16) |
+        (PATTERN[(b + 3) & 255]! << 24)) >>>
+      0;
+  }
+  return w;
+});
+
+let lastBytes: Uint8Array | undefined;
+let lastWords: Uint32Array | undefined;
+
+/** A 32-bit view of `bytes`' memory when it starts 4-aligned (cached: one view per memory, not per frame). */
+function wordsOf(bytes: Uint8Array): Uint32Array | undefined {
+  if (bytes === lastBytes) return lastWords;
+  lastBytes = bytes;
+  lastWords =
+    (bytes.byteOffset & 3) === 0 && (bytes.buffer.byteLength & 3) === 0
+      ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2)
+      : undefined;
+  return lastWords;
+}
+
 function headerCheck(stream: number, seq: number, length: number): number {
   return (stream ^ (seq >>> 16) ^ (seq & 0xffff) ^ length ^ 0xa5a5) & 0xffff;
 }
@@ -72,7 +104,19 @@ export function writeTestFrame(
   bytes[offset + 26] = check >>> 8;
   bytes[offset + 27] = check & 0xff;
   let k = (PAYLOAD_START + seq + stream) & 0xff;
-  for (let i = offset + PAYLOAD_START, end = offset + length; i < end; i++) {
+  let i = offset + PAYLOAD_START;
+  const end = offset + length;
+  const u32 = (i & 3) === 0 ? wordsOf(bytes) : undefined;
+  if (u32 !== undefined) {
+    const w = PATTERN_WORDS[k & 3]!;
+    let j = k >>> 2;
+    for (; i + 4 <= end; i += 4) {
+      u32[i >>> 2] = w[j]!;
+      j = (j + 1) & 63;
+    }
+    k = (k + ((length - PAYLOAD_START) & ~3)) & 0xff;
+  }
+  for (; i < end; i++) {
     bytes[i] = PATTERN[k]!;
     k = (k + 1) & 0xff;
   }
@@ -122,7 +166,19 @@ export function parseTestFrame(
   const check = (bytes[offset + 26]! << 8) | bytes[offset + 27]!;
   if (len !== length || check !== headerCheck(stream, seq, len)) return FrameVerdict.Corrupt;
   let k = (PAYLOAD_START + seq + stream) & 0xff;
-  for (let i = offset + PAYLOAD_START, end = offset + length; i < end; i++) {
+  let i = offset + PAYLOAD_START;
+  const end = offset + length;
+  const u32 = (i & 3) === 0 ? wordsOf(bytes) : undefined;
+  if (u32 !== undefined) {
+    const w = PATTERN_WORDS[k & 3]!;
+    let j = k >>> 2;
+    for (; i + 4 <= end; i += 4) {
+      if (u32[i >>> 2] !== w[j]) return FrameVerdict.Corrupt;
+      j = (j + 1) & 63;
+    }
+    k = (k + ((length - PAYLOAD_START) & ~3)) & 0xff;
+  }
+  for (; i < end; i++) {
     if (bytes[i] !== PATTERN[k]) return FrameVerdict.Corrupt;
     k = (k + 1) & 0xff;
   }
