@@ -108,6 +108,18 @@ describe("import rules (DESIGN.md)", () => {
     }
     expect(bad).toEqual([]);
   });
+
+  it("rule 4: the core does not reach Node-only globals either (process, Buffer, require, setImmediate)", () => {
+    const bad: string[] = [];
+    for (const f of files.filter((f) => !mayUseNode(f))) {
+      const text = readFileSync(f, "utf8")
+        .replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/\/\/.*$/gm, "");
+      const m = /\b(process\.|Buffer\.|require\(|setImmediate\(|__dirname)/.exec(text);
+      if (m !== null) bad.push(`${rel(f)}: ${m[1]}`);
+    }
+    expect(bad).toEqual([]);
+  });
 });
 
 /** Every file loaded at run time when `entry` is imported (type-only imports are erased). */
