@@ -171,91 +171,58 @@ export function buildBoard(opts: BoardOptions): Board {
         queueSize: spec.queueSize ?? virtioQs,
         mode,
       });
-    switch (spec.kind) {
-      case "virtio-net-pci": {
-        const model = virtio();
-        const bdf = nextBdf();
-        machine.addPciDevice(bdf, new VirtioPciDevice(model).fn);
-        nics.push({
-          index,
-          kind: spec.kind,
-          label,
-          mac,
-          port: model.port,
-          location: { bus: "pci", bdf },
-          device: { family: "virtio", model },
-        });
-        break;
+    const placed = ((): Pick<BoardNic, "port" | "location" | "device"> => {
+      switch (spec.kind) {
+        case "virtio-net-pci":
+        case "virtio-net-legacy": {
+          const model = virtio();
+          const bdf = nextBdf();
+          const dev =
+            spec.kind === "virtio-net-pci" ? new VirtioPciDevice(model) : new VirtioLegacyPciDevice(model);
+          machine.addPciDevice(bdf, dev.fn);
+          return { port: model.port, location: { bus: "pci", bdf }, device: { family: "virtio", model } };
+        }
+        case "virtio-net-mmio": {
+          const model = virtio();
+          const base = BOARD_VIRTIO_MMIO_BASE + mmioSlot * BOARD_VIRTIO_MMIO_SIZE;
+          mmioSlot++;
+          const t = new VirtioMmioTransport(model, { version: spec.mmioVersion ?? 2 });
+          machine.addVirtioMmioDevice(base, BOARD_VIRTIO_MMIO_SIZE, t);
+          return {
+            port: model.port,
+            location: { bus: "mmio", base, size: BOARD_VIRTIO_MMIO_SIZE },
+            device: { family: "virtio", model },
+          };
+        }
+        case "ixgbe": {
+          const pci = new Ixgbe82599Pci(machine, { mac, strict });
+          const bdf = nextBdf();
+          machine.addPciDevice(bdf, pci.fn);
+          return {
+            port: pci.model.port,
+            location: { bus: "pci", bdf },
+            device: { family: "ixgbe", model: pci.model, pci },
+          };
+        }
+        case "fxmac": {
+          if (fxmacs >= BOARD_MAX_FXMAC) throw new RangeError(`more than ${BOARD_MAX_FXMAC} FXMACs`);
+          const base = FXMAC0_BASE + fxmacs * GEM_REGION_SIZE;
+          // only FXMAC0's interrupt id is in the reference; the others are polled and carry 0
+          const irq = fxmacs === 0 ? FXMAC0_QUEUE0_IRQ : 0;
+          fxmacs++;
+          const gem = GemModel.attach(machine, { base, irq, mac, mode, recordMdio: false });
+          const info = machine.config.platformDevices[machine.config.platformDevices.length - 1]!;
+          return {
+            port: gem.port,
+            location: { bus: "platform", ...info },
+            device: { family: "gem", model: gem },
+          };
+        }
+        default:
+          throw new RangeError(`unknown NIC kind ${(spec as { kind: string }).kind}`);
       }
-      case "virtio-net-legacy": {
-        const model = virtio();
-        const bdf = nextBdf();
-        machine.addPciDevice(bdf, new VirtioLegacyPciDevice(model).fn);
-        nics.push({
-          index,
-          kind: spec.kind,
-          label,
-          mac,
-          port: model.port,
-          location: { bus: "pci", bdf },
-          device: { family: "virtio", model },
-        });
-        break;
-      }
-      case "virtio-net-mmio": {
-        const model = virtio();
-        const base = BOARD_VIRTIO_MMIO_BASE + mmioSlot * BOARD_VIRTIO_MMIO_SIZE;
-        mmioSlot++;
-        const t = new VirtioMmioTransport(model, { version: spec.mmioVersion ?? 2 });
-        machine.addVirtioMmioDevice(base, BOARD_VIRTIO_MMIO_SIZE, t);
-        nics.push({
-          index,
-          kind: spec.kind,
-          label,
-          mac,
-          port: model.port,
-          location: { bus: "mmio", base, size: BOARD_VIRTIO_MMIO_SIZE },
-          device: { family: "virtio", model },
-        });
-        break;
-      }
-      case "ixgbe": {
-        const pci = new Ixgbe82599Pci(machine, { mac, strict });
-        const bdf = nextBdf();
-        machine.addPciDevice(bdf, pci.fn);
-        nics.push({
-          index,
-          kind: spec.kind,
-          label,
-          mac,
-          port: pci.model.port,
-          location: { bus: "pci", bdf },
-          device: { family: "ixgbe", model: pci.model, pci },
-        });
-        break;
-      }
-      case "fxmac": {
-        if (fxmacs >= BOARD_MAX_FXMAC) throw new RangeError(`more than ${BOARD_MAX_FXMAC} FXMACs`);
-        const base = FXMAC0_BASE + fxmacs * GEM_REGION_SIZE;
-        // only FXMAC0's interrupt id is in the reference; the others are polled and carry 0
-        const irq = fxmacs === 0 ? FXMAC0_QUEUE0_IRQ : 0;
-        fxmacs++;
-        const gem = GemModel.attach(machine, { base, irq, mac, mode, recordMdio: false });
-        const info = machine.config.platformDevices[machine.config.platformDevices.length - 1]!;
-        nics.push({
-          index,
-          kind: spec.kind,
-          label,
-          mac,
-          port: gem.port,
-          location: { bus: "platform", ...info },
-          device: { family: "gem", model: gem },
-        });
-        break;
-      }
-      default:
-        throw new RangeError(`unknown NIC kind ${(spec as { kind: string }).kind}`);
-    }
+    })();
+    nics.push({ index, kind: spec.kind, label, mac, ...placed });
   });
   return { machine, nics };
 }
