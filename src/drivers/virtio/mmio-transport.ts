@@ -1,10 +1,14 @@
 import { DevError, type DevResult } from "../../base/dev-error.js";
 import type { MmioRegion } from "../../hal/mmio.js";
-import { featuresFromWords, featuresHigh, featuresLow } from "../../hw/virtio/features.js";
 import { MMIO_MAGIC, MmioReg, MmioVersion } from "../../hw/virtio/mmio.js";
 import { legacyLayout } from "../../hw/virtio/ring.js";
 import { VirtioDeviceId } from "../../hw/virtio/status.js";
-import type { VirtioTransport, VirtioTransportKind } from "./transport.js";
+import {
+  readFeatureWords,
+  type VirtioTransport,
+  type VirtioTransportKind,
+  writeFeatureWords,
+} from "./transport.js";
 
 /**
  * The virtio-mmio transport (virtio 1.2 §4.2), versions 2 and 1 (legacy, §4.2.4), as virtio-drivers'
@@ -62,20 +66,11 @@ export class MmioTransport implements VirtioTransport {
   }
 
   readDeviceFeatures(): number {
-    const r = this.regs;
-    r.write32(MmioReg.DEVICE_FEATURES_SEL, 0);
-    const lo = r.read32(MmioReg.DEVICE_FEATURES);
-    r.write32(MmioReg.DEVICE_FEATURES_SEL, 1);
-    const hi = r.read32(MmioReg.DEVICE_FEATURES);
-    return featuresFromWords(lo, hi);
+    return readFeatureWords(this.regs, MmioReg.DEVICE_FEATURES_SEL, MmioReg.DEVICE_FEATURES);
   }
 
   writeDriverFeatures(features: number): void {
-    const r = this.regs;
-    r.write32(MmioReg.DRIVER_FEATURES_SEL, 0);
-    r.write32(MmioReg.DRIVER_FEATURES, featuresLow(features));
-    r.write32(MmioReg.DRIVER_FEATURES_SEL, 1);
-    r.write32(MmioReg.DRIVER_FEATURES, featuresHigh(features));
+    writeFeatureWords(this.regs, MmioReg.DRIVER_FEATURES_SEL, MmioReg.DRIVER_FEATURES, features);
   }
 
   getStatus(): number {

@@ -1,7 +1,6 @@
 import { DevError, type DevResult } from "../../base/dev-error.js";
 import type { Hal } from "../../hal/hal.js";
 import type { MmioRegion } from "../../hal/mmio.js";
-import { featuresFromWords, featuresHigh, featuresLow } from "../../hw/virtio/features.js";
 import {
   CommonCfg,
   PCI_CAP_ID_VNDR,
@@ -13,7 +12,12 @@ import {
   VirtioPciCapType,
 } from "../../hw/virtio/pci.js";
 import type { DeviceFunction, DeviceFunctionInfo, PciFunctionAccess } from "../../pci/types.js";
-import type { VirtioTransport, VirtioTransportKind } from "./transport.js";
+import {
+  readFeatureWords,
+  type VirtioTransport,
+  type VirtioTransportKind,
+  writeFeatureWords,
+} from "./transport.js";
 
 /** PCI command register bits the transports turn on (PCI 3.0 §6.2.2). */
 export const PCI_COMMAND_IO = 0x1;
@@ -192,20 +196,11 @@ export class PciTransport implements VirtioTransport {
   }
 
   readDeviceFeatures(): number {
-    const c = this.common;
-    c.write32(CommonCfg.DEVICE_FEATURE_SELECT, 0);
-    const lo = c.read32(CommonCfg.DEVICE_FEATURE);
-    c.write32(CommonCfg.DEVICE_FEATURE_SELECT, 1);
-    const hi = c.read32(CommonCfg.DEVICE_FEATURE);
-    return featuresFromWords(lo, hi);
+    return readFeatureWords(this.common, CommonCfg.DEVICE_FEATURE_SELECT, CommonCfg.DEVICE_FEATURE);
   }
 
   writeDriverFeatures(features: number): void {
-    const c = this.common;
-    c.write32(CommonCfg.DRIVER_FEATURE_SELECT, 0);
-    c.write32(CommonCfg.DRIVER_FEATURE, featuresLow(features));
-    c.write32(CommonCfg.DRIVER_FEATURE_SELECT, 1);
-    c.write32(CommonCfg.DRIVER_FEATURE, featuresHigh(features));
+    writeFeatureWords(this.common, CommonCfg.DRIVER_FEATURE_SELECT, CommonCfg.DRIVER_FEATURE, features);
   }
 
   getStatus(): number {

@@ -1,4 +1,6 @@
 import type { DevResult } from "../../base/dev-error.js";
+import type { MmioRegion } from "../../hal/mmio.js";
+import { featuresFromWords, featuresHigh, featuresLow } from "../../hw/virtio/features.js";
 
 /** Which register interface a transport speaks. */
 export type VirtioTransportKind = "mmio" | "mmio-legacy" | "pci" | "pci-legacy";
@@ -51,4 +53,29 @@ export interface VirtioTransport {
   readConfig32(offset: number): number;
   /** Size of the device config the transport exposes (MMIO: unknown, reports the register window rest). */
   configSpaceSize(): number;
+}
+
+/**
+ * Reads a 64-bit feature set through a select/window register pair, as the modern interfaces expose it
+ * (virtio 1.2 4.1.4.3 device_feature_select/device_feature, 4.2.2 DeviceFeaturesSel/DeviceFeatures).
+ */
+export function readFeatureWords(regs: MmioRegion, selectOffset: number, windowOffset: number): number {
+  regs.write32(selectOffset, 0);
+  const lo = regs.read32(windowOffset);
+  regs.write32(selectOffset, 1);
+  const hi = regs.read32(windowOffset);
+  return featuresFromWords(lo, hi);
+}
+
+/** Writes a 64-bit feature set through a select/window register pair (low word, then high word). */
+export function writeFeatureWords(
+  regs: MmioRegion,
+  selectOffset: number,
+  windowOffset: number,
+  features: number,
+): void {
+  regs.write32(selectOffset, 0);
+  regs.write32(windowOffset, featuresLow(features));
+  regs.write32(selectOffset, 1);
+  regs.write32(windowOffset, featuresHigh(features));
 }
