@@ -1,7 +1,9 @@
 import type { PhysicalMemory } from "../../hal/phys-memory.js";
 import {
+  featureBit,
   featureSet,
   featuresLow,
+  featuresOr,
   featuresWithout,
   featureWord,
   hasFeature,
@@ -39,19 +41,8 @@ export const DEFAULT_NET_FEATURES: number = featureSet(
   VirtioFeature.VERSION_1,
 );
 
-/** Features the model knows how to honour; offering anything else is refused at construction. */
-const IMPLEMENTED = featureSet(
-  NetFeature.CSUM,
-  NetFeature.GUEST_CSUM,
-  NetFeature.MTU,
-  NetFeature.MAC,
-  NetFeature.MRG_RXBUF,
-  NetFeature.STATUS,
-  VirtioFeature.RING_INDIRECT_DESC,
-  VirtioFeature.RING_EVENT_IDX,
-  VirtioFeature.VERSION_1,
-  VirtioFeature.ACCESS_PLATFORM,
-);
+/** Features the model knows how to honour (the defaults and ACCESS_PLATFORM); offering anything else is refused at construction. */
+const IMPLEMENTED = featuresOr(DEFAULT_NET_FEATURES, featureBit(VirtioFeature.ACCESS_PLATFORM));
 
 /** What a hostile model does to a used entry (for driver hardening tests). */
 export type HostileKind =
