@@ -57,3 +57,15 @@ export class NicPort {
     return true;
   }
 }
+
+/**
+ * What every NIC device model offers the machine and its links: the cable socket and a reset. Its registers
+ * come through a bus interface of its own — a PCI function (config space and BAR handlers) given to
+ * `Machine.addPciDevice`, or an `MmioHandler` given to `Machine.addMmioDevice`/`addPlatformDevice`.
+ */
+export interface NicModel {
+  /** Where links plug in. */
+  readonly port: NicPort;
+  /** Back to the power-on state (registers, rings, negotiated state), as a device reset gives it. */
+  reset(): void;
+}

@@ -23,7 +23,7 @@ export {
   boardRamSize,
   buildBoard,
 } from "./board.js";
-export type { FrameSink } from "./frame-port.js";
+export type { FrameSink, NicModel } from "./frame-port.js";
 export { MIN_FRAME_LEN, NicPort } from "./frame-port.js";
 export * from "./gem/index.js";
 export * from "./ixgbe/index.js";

@@ -4,7 +4,7 @@ import type { PhysicalMemory } from "../../hal/phys-memory.js";
 import * as desc from "../../hw/gem/descriptors.js";
 import * as phyRegs from "../../hw/gem/phy.js";
 import * as regs from "../../hw/gem/registers.js";
-import type { FrameSink } from "../frame-port.js";
+import type { FrameSink, NicModel } from "../frame-port.js";
 import { NicPort } from "../frame-port.js";
 import type { Machine } from "../machine.js";
 import { type ModelMode, ProtocolChecker } from "../model-error.js";
@@ -250,7 +250,7 @@ const STAT_WEN = 1 << 7;
  * Strict mode throws a {@link ModelError} naming the rule and section for forbidden driver actions;
  * hostile mode injects {@link GemFault}s.
  */
-export class GemModel implements MmioHandler, FrameSink {
+export class GemModel implements MmioHandler, FrameSink, NicModel {
   /** Device name used in errors. */
   readonly name: string;
   /** Register base. */
@@ -319,6 +319,8 @@ export class GemModel implements MmioHandler, FrameSink {
   private linkUp = false;
   private lastSrc: Uint8Array | undefined;
   private lastSrc32: Uint32Array | undefined;
+  /** The MAC firmware leaves in SA1 at power-on. */
+  private readonly boardMac: number[];
 
   /**
    * @param memory the machine's RAM (what the GEM's DMA reaches)
@@ -363,9 +365,15 @@ export class GemModel implements MmioHandler, FrameSink {
       txNoLink: 0,
       faults: { rxBadLength: 0, rxNoSof: 0, rxNoEof: 0, rxPhantomUsed: 0, txLost: 0, txUsedNotGiven: 0 },
     };
-    // power-on values (fxmac-gem 2, 9): SA1 holds the board MAC that firmware left there
     const mac = options.mac ?? [0x02, 0, 0, 0, (this.base >>> 21) & 0xff, (this.base >>> 13) & 0xff];
     if (mac.length !== 6) throw new RangeError("a MAC address has 6 bytes");
+    this.boardMac = Array.from(mac);
+    this.powerOnRegisters();
+  }
+
+  /** Power-on values (fxmac-gem 2, 9): SA1 holds the board MAC that firmware left there. */
+  private powerOnRegisters(): void {
+    const mac = this.boardMac;
     this.regs[GEM_SA1B >> 2] = (mac[0]! | (mac[1]! << 8) | (mac[2]! << 16) | (mac[3]! << 24)) >>> 0;
     this.regs[(GEM_SA1B + 4) >> 2] = mac[4]! | (mac[5]! << 8);
     this.saOn[0] = 1;
@@ -374,6 +382,40 @@ export class GemModel implements MmioHandler, FrameSink {
     this.regs[GEM_DCFG1 >> 2] = DCFG1_DBWDEF_128 << DCFG1_DBWDEF_SHIFT;
     this.regs[GEM_DCFG2 >> 2] = 0x2ff3_ffff;
     this.regs[GEM_JUMBOMAXLEN >> 2] = 0x3fff;
+  }
+
+  /**
+   * A power-on reset of the MAC, as the board's reset line gives it: every register back to its power-on
+   * value (SA1 again holds the board MAC), statistics cleared, both rings stopped at their first
+   * descriptor. The PHY keeps its state (it has its own reset, BMCR bit 15); diagnostic counters stay.
+   */
+  reset(): void {
+    this.nwctrl = 0;
+    this.nwcfg = NWCFG_MDCCLKDIV_32;
+    this.dmacr = 0x0002_0704;
+    this.txsr = 0;
+    this.rxsr = 0;
+    this.isr = 0;
+    this.imr = IXR_ALL;
+    this.man = 0;
+    this.rxqLo = 0;
+    this.rxqHi = 0;
+    this.txqLo = 0;
+    this.txqHi = 0;
+    this.rxCur = 0;
+    this.txCur = 0;
+    this.rxDescSize = GEM_DESC_SIZE_32;
+    this.txDescSize = GEM_DESC_SIZE_32;
+    this.desc64 = false;
+    this.rxSeen = 0;
+    this.txSeen = 0;
+    this.scribblePending = false;
+    this.regs.fill(0);
+    this.stats.fill(0);
+    this.saLo.fill(0);
+    this.saHi.fill(0);
+    this.saOn.fill(0);
+    this.powerOnRegisters();
   }
 
   /** Creates a model and adds it to `machine` as the platform device `cdns,phytium-gem-1.0`. */

@@ -3,7 +3,12 @@ import type { PhysicalMemory } from "../../hal/phys-memory.js";
 import * as descHw from "../../hw/ixgbe/descriptors.js";
 import { IXGBE_BAR0_SIZE } from "../../hw/ixgbe/ids.js";
 import * as regsHw from "../../hw/ixgbe/regs.js";
-import { type FrameSink, NicPort, MIN_FRAME_LEN as PORT_MIN_FRAME_LEN } from "../frame-port.js";
+import {
+  type FrameSink,
+  type NicModel,
+  NicPort,
+  MIN_FRAME_LEN as PORT_MIN_FRAME_LEN,
+} from "../frame-port.js";
 import { ProtocolChecker } from "../model-error.js";
 import { RssEngine } from "./rss.js";
 
@@ -244,7 +249,7 @@ export function ethernetFcs(bytes: Uint8Array, off: number, len: number): number
  * Strict mode (the default) throws {@link ModelError} naming the datasheet rule a driver breaks; hostile
  * mode writes back bad lengths and DD bits on descriptors the driver never posted.
  */
-export class Ixgbe82599 implements MmioHandler, FrameSink {
+export class Ixgbe82599 implements MmioHandler, FrameSink, NicModel {
   /** The cable socket: frames it sends go out here, frames from the link come in through `port.rx`. */
   readonly port: NicPort;
   /** Protocol violations (raised in strict mode, counted otherwise). */
@@ -525,6 +530,14 @@ export class Ixgbe82599 implements MmioHandler, FrameSink {
         });
       });
     });
+  }
+
+  /**
+   * A device reset from outside (power-on / PCI reset): the same sequence as a global reset through
+   * CTRL.RST (82599 datasheet 4.6.3.2) — defaults, queues off, link down, then EEPROM auto-read and DMA init.
+   */
+  reset(): void {
+    this.globalReset();
   }
 
   /** Link down, then up after the auto-negotiation delay in the mode AUTOC selects (82599 datasheet 4.6.4). */

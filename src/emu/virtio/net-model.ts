@@ -24,7 +24,7 @@ import {
 } from "../../hw/virtio/net.js";
 import { Avail, DescFlag, Used } from "../../hw/virtio/ring.js";
 import { DeviceStatus, InterruptStatus } from "../../hw/virtio/status.js";
-import { type FrameSink, MIN_FRAME_LEN, NicPort } from "../frame-port.js";
+import { type FrameSink, MIN_FRAME_LEN, type NicModel, NicPort } from "../frame-port.js";
 import { type ModelMode, ProtocolChecker } from "../model-error.js";
 import { DeviceQueue, type QueueFaultSink } from "./device-queue.js";
 
@@ -126,7 +126,7 @@ export interface VirtioNetCounters {
  * otherwise the violation is counted and the device sets DEVICE_NEEDS_RESET and stops. Hostile mode
  * writes bogus used entries (ids out of range or not in flight, lengths beyond the buffer).
  */
-export class VirtioNetModel implements FrameSink, QueueFaultSink {
+export class VirtioNetModel implements FrameSink, QueueFaultSink, NicModel {
   /** Device name in errors. */
   readonly name: string;
   /** The cable socket: frames sent by the device go to its link; frames from the link land here. */
