@@ -828,46 +828,74 @@ export class Ixgbe82599 implements MmioHandler, FrameSink, NicModel {
     this.rxActive = on && this.linkUp;
   }
 
+  /**
+   * RDT/TDT: the tail moves unless it lies beyond the ring (the ring's RDLEN/TDLEN at `lenOff` while the queue
+   * is off). Returns whether it was taken.
+   */
+  private writeTail(
+    qs: QueueState,
+    name: string,
+    q: number,
+    lenOff: number,
+    off: number,
+    v: number,
+    section: string,
+  ): boolean {
+    const size = qs.live === 1 ? qs.size : (this.regs[lenOff >>> 2]! / IXGBE_DESC_SIZE) | 0;
+    if (size > 0 && v >= size) {
+      this.checker.violation(`${name}(${q}) = ${v} is beyond the ring of ${size} descriptors`, section);
+      return false;
+    }
+    qs.tail = v;
+    this.regs[off >>> 2] = v;
+    return true;
+  }
+
+  /** RDH/TDH: software may set the head only while the queue is off (it belongs to hardware then). */
+  private writeHead(qs: QueueState, name: string, q: number, off: number, v: number, section: string): void {
+    if (qs.live === 1 && v !== qs.head) {
+      this.checker.violation(
+        `${name}(${q}) written while the queue is enabled (the head belongs to hardware)`,
+        section,
+      );
+      return;
+    }
+    qs.head = v;
+    this.regs[off >>> 2] = v;
+  }
+
+  /** Ring base and length registers: fixed while the queue is enabled. */
+  private writeRingRegister(
+    live: boolean,
+    dir: string,
+    q: number,
+    off: number,
+    v: number,
+    section: string,
+  ): void {
+    if (live) {
+      this.checker.violation(
+        `${dir} ring registers of queue ${q} changed while the queue is enabled`,
+        section,
+      );
+      return;
+    }
+    this.regs[off >>> 2] = v;
+  }
+
   private writeRxQueueReg(q: number, reg: number, off: number, v: number): void {
     const live = this.rxq[q]!.live === 1;
     switch (reg) {
-      case RXQ_RDT: {
-        const size = live
-          ? this.rxq[q]!.size
-          : (this.regs[(off - RXQ_RDT + RXQ_RDLEN) >>> 2]! / IXGBE_DESC_SIZE) | 0;
-        if (size > 0 && v >= size) {
-          this.checker.violation(
-            `RDT(${q}) = ${v} is beyond the ring of ${size} descriptors`,
-            "82599 datasheet 7.1.9",
-          );
-          return;
-        }
-        this.rxq[q]!.tail = v;
-        this.regs[off >>> 2] = v;
+      case RXQ_RDT:
+        this.writeTail(this.rxq[q]!, "RDT", q, off - RXQ_RDT + RXQ_RDLEN, off, v, "82599 datasheet 7.1.9");
         return;
-      }
       case RXQ_RDH:
-        if (live && v !== this.rxq[q]!.head) {
-          this.checker.violation(
-            `RDH(${q}) written while the queue is enabled (the head belongs to hardware)`,
-            "82599 datasheet 7.1.9",
-          );
-          return;
-        }
-        this.rxq[q]!.head = v;
-        this.regs[off >>> 2] = v;
+        this.writeHead(this.rxq[q]!, "RDH", q, off, v, "82599 datasheet 7.1.9");
         return;
       case RXQ_RDBAL:
       case RXQ_RDBAH:
       case RXQ_RDLEN:
-        if (live) {
-          this.checker.violation(
-            `RX ring registers of queue ${q} changed while the queue is enabled`,
-            "82599 datasheet 4.6.7.1",
-          );
-          return;
-        }
-        this.regs[off >>> 2] = v;
+        this.writeRingRegister(live, "RX", q, off, v, "82599 datasheet 4.6.7.1");
         return;
       case RXQ_RXDCTL: {
         const enable = (v & IXGBE_RXDCTL_ENABLE) !== 0;
@@ -931,44 +959,29 @@ export class Ixgbe82599 implements MmioHandler, FrameSink, NicModel {
   private writeTxQueueReg(q: number, reg: number, off: number, v: number): void {
     const live = this.txq[q]!.live === 1;
     switch (reg) {
-      case TXQ_TDT: {
-        const size = live
-          ? this.txq[q]!.size
-          : (this.regs[(off - TXQ_TDT + TXQ_TDLEN) >>> 2]! / IXGBE_DESC_SIZE) | 0;
-        if (size > 0 && v >= size) {
-          this.checker.violation(
-            `TDT(${q}) = ${v} is beyond the ring of ${size} descriptors`,
+      case TXQ_TDT:
+        if (
+          this.writeTail(
+            this.txq[q]!,
+            "TDT",
+            q,
+            off - TXQ_TDT + TXQ_TDLEN,
+            off,
+            v,
             "82599 datasheet 7.2.3",
-          );
-          return;
+          ) &&
+          live
+        ) {
+          this.txProcess(q);
         }
-        this.txq[q]!.tail = v;
-        this.regs[off >>> 2] = v;
-        if (live) this.txProcess(q);
         return;
-      }
       case TXQ_TDH:
-        if (live && v !== this.txq[q]!.head) {
-          this.checker.violation(
-            `TDH(${q}) written while the queue is enabled (the head belongs to hardware)`,
-            "82599 datasheet 7.2.3",
-          );
-          return;
-        }
-        this.txq[q]!.head = v;
-        this.regs[off >>> 2] = v;
+        this.writeHead(this.txq[q]!, "TDH", q, off, v, "82599 datasheet 7.2.3");
         return;
       case TXQ_TDBAL:
       case TXQ_TDBAH:
       case TXQ_TDLEN:
-        if (live) {
-          this.checker.violation(
-            `TX ring registers of queue ${q} changed while the queue is enabled`,
-            "82599 datasheet 4.6.8",
-          );
-          return;
-        }
-        this.regs[off >>> 2] = v;
+        this.writeRingRegister(live, "TX", q, off, v, "82599 datasheet 4.6.8");
         return;
       case TXQ_TXDCTL: {
         const enable = (v & IXGBE_TXDCTL_ENABLE) !== 0;
