@@ -30,6 +30,12 @@ export class DeviceQueue {
   descAddr = 0;
   driverAddr = 0;
   deviceAddr = 0;
+  /**
+   * The three addresses as the driver wrote them on a modern interface, as 32-bit halves: descriptor low,
+   * high, driver low, high, device low, high (virtio 1.2 4.1.4.3 queue_desc/driver/device, 4.2.2
+   * QueueDescLow/High...). Written through {@link DeviceQueue.setAddressWord}.
+   */
+  readonly addressWords = new Uint32Array(6);
   /** MSI-X vector (PCI), 0xffff = none. */
   msixVector = 0xffff;
   /** Whether the driver enabled the queue (queue_enable / QueueReady / a non-zero PFN). */
@@ -114,12 +120,22 @@ export class DeviceQueue {
     this.segWritable = new Uint8Array(2 * maxSize + 2);
   }
 
+  /** Sets one half of an area address (index as in {@link DeviceQueue.addressWords}) and the address it makes. */
+  setAddressWord(index: number, value: number): void {
+    const w = this.addressWords;
+    w[index] = value;
+    this.descAddr = w[1]! * TWO_32 + w[0]!;
+    this.driverAddr = w[3]! * TWO_32 + w[2]!;
+    this.deviceAddr = w[5]! * TWO_32 + w[4]!;
+  }
+
   /** Back to the reset state (virtio 1.2 §2.4: reset clears queue configuration). */
   reset(): void {
     this.size = 0;
     this.descAddr = 0;
     this.driverAddr = 0;
     this.deviceAddr = 0;
+    this.addressWords.fill(0);
     this.msixVector = 0xffff;
     this.ready = false;
     this.lastAvail = 0;

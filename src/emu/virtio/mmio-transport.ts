@@ -11,7 +11,6 @@ export interface VirtioMmioTransportOptions {
   vendorId?: number;
 }
 
-const TWO_32 = 0x1_0000_0000;
 
 /**
  * The virtio-mmio register block of a device (virtio 1.2 §4.2): version 2 (modern) or version 1
@@ -31,12 +30,6 @@ export class VirtioMmioTransport implements MmioHandler {
   private guestPageSize = 0;
   private readonly queueAlign = [0, 0];
   private readonly queuePfn = [0, 0];
-  private readonly descHi = [0, 0];
-  private readonly driverHi = [0, 0];
-  private readonly deviceHi = [0, 0];
-  private readonly descLo = [0, 0];
-  private readonly driverLo = [0, 0];
-  private readonly deviceLo = [0, 0];
 
   constructor(model: VirtioNetModel, options: VirtioMmioTransportOptions = {}) {
     this.model = model;
@@ -196,16 +189,9 @@ export class VirtioMmioTransport implements MmioHandler {
       case MmioReg.QUEUE_DEVICE_HIGH: {
         if (this.legacy) break;
         if (!this.queueWritable(q, "queue address")) return;
-        const vq = m.queues[q]!;
-        if (offset === MmioReg.QUEUE_DESC_LOW) this.descLo[q] = value;
-        else if (offset === MmioReg.QUEUE_DESC_HIGH) this.descHi[q] = value;
-        else if (offset === MmioReg.QUEUE_DRIVER_LOW) this.driverLo[q] = value;
-        else if (offset === MmioReg.QUEUE_DRIVER_HIGH) this.driverHi[q] = value;
-        else if (offset === MmioReg.QUEUE_DEVICE_LOW) this.deviceLo[q] = value;
-        else this.deviceHi[q] = value;
-        vq.descAddr = this.descHi[q]! * TWO_32 + this.descLo[q]!;
-        vq.driverAddr = this.driverHi[q]! * TWO_32 + this.driverLo[q]!;
-        vq.deviceAddr = this.deviceHi[q]! * TWO_32 + this.deviceLo[q]!;
+        // low/high pairs 16 bytes apart per area, 4 bytes apart within (virtio 1.2 4.2.2)
+        const area = (offset - MmioReg.QUEUE_DESC_LOW) >>> 4;
+        m.queues[q]!.setAddressWord(2 * area + ((offset >>> 2) & 1), value >>> 0);
         return;
       }
       case MmioReg.SHM_SEL:
@@ -298,9 +284,6 @@ export class VirtioMmioTransport implements MmioHandler {
     // legacy reset also zeroes QueuePFN of all queues (virtio 1.2 §4.2.4)
     this.queuePfn[0] = 0;
     this.queuePfn[1] = 0;
-    for (const a of [this.descLo, this.descHi, this.driverLo, this.driverHi, this.deviceLo, this.deviceHi]) {
-      a[0] = 0;
-      a[1] = 0;
-    }
+    // the queue addresses were cleared with the queues (DeviceQueue.reset)
   }
 }

@@ -89,12 +89,6 @@ export class VirtioPciDevice implements MmioHandler, LegacyRegistersHost {
   private driverFeatureSelect = 0;
   private queueSelect = 0;
   private configVector = VIRTIO_MSI_NO_VECTOR;
-  private readonly descLo = [0, 0];
-  private readonly descHi = [0, 0];
-  private readonly driverLo = [0, 0];
-  private readonly driverHi = [0, 0];
-  private readonly deviceLo = [0, 0];
-  private readonly deviceHi = [0, 0];
   private readonly vectors: number;
   private readonly pciCfgCap: number;
   /** What the driver last wrote into pci_cfg_data (reads of it are answered from the BAR). */
@@ -213,8 +207,6 @@ export class VirtioPciDevice implements MmioHandler, LegacyRegistersHost {
       q.size = q.maxSize; // queue_size reads the maximum after reset (§4.1.4.3)
       q.msixVector = VIRTIO_MSI_NO_VECTOR;
     }
-    for (const a of [this.descLo, this.descHi, this.driverLo, this.driverHi, this.deviceLo, this.deviceHi])
-      a.fill(0);
   }
 
   /** MSI-X message when enabled and mapped, else INTx (status bit 3) unless disabled. */
@@ -402,17 +394,13 @@ export class VirtioPciDevice implements MmioHandler, LegacyRegistersHost {
       case CommonCfg.QUEUE_NOTIFY_OFF:
         return vq === undefined ? 0 : q;
       case CommonCfg.QUEUE_DESC:
-        return this.descLo[q] ?? 0;
       case CommonCfg.QUEUE_DESC + 4:
-        return this.descHi[q] ?? 0;
       case CommonCfg.QUEUE_DRIVER:
-        return this.driverLo[q] ?? 0;
       case CommonCfg.QUEUE_DRIVER + 4:
-        return this.driverHi[q] ?? 0;
       case CommonCfg.QUEUE_DEVICE:
-        return this.deviceLo[q] ?? 0;
       case CommonCfg.QUEUE_DEVICE + 4:
-        return this.deviceHi[q] ?? 0;
+        // three 64-bit fields from queue_desc on, read as 32-bit halves (virtio 1.2 4.1.4.3)
+        return vq?.addressWords[(off - CommonCfg.QUEUE_DESC) >>> 2] ?? 0;
       case CommonCfg.QUEUE_NOTIF_CONFIG_DATA:
         return 0;
       case CommonCfg.QUEUE_RESET:
@@ -476,16 +464,7 @@ export class VirtioPciDevice implements MmioHandler, LegacyRegistersHost {
       case CommonCfg.QUEUE_DEVICE + 4: {
         const vq = this.queueForWrite("queue address");
         if (vq === undefined) return;
-        const v = value >>> 0;
-        if (off === CommonCfg.QUEUE_DESC) this.descLo[q] = v;
-        else if (off === CommonCfg.QUEUE_DESC + 4) this.descHi[q] = v;
-        else if (off === CommonCfg.QUEUE_DRIVER) this.driverLo[q] = v;
-        else if (off === CommonCfg.QUEUE_DRIVER + 4) this.driverHi[q] = v;
-        else if (off === CommonCfg.QUEUE_DEVICE) this.deviceLo[q] = v;
-        else this.deviceHi[q] = v;
-        vq.descAddr = this.descHi[q]! * TWO_32 + this.descLo[q]!;
-        vq.driverAddr = this.driverHi[q]! * TWO_32 + this.driverLo[q]!;
-        vq.deviceAddr = this.deviceHi[q]! * TWO_32 + this.deviceLo[q]!;
+        vq.setAddressWord((off - CommonCfg.QUEUE_DESC) >>> 2, value >>> 0);
         return;
       }
       case CommonCfg.QUEUE_RESET:
