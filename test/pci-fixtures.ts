@@ -27,6 +27,32 @@ export class Regs implements MmioHandler {
 
 export const bdf = (b: number, d: number, f: number) => new DeviceFunction(b, d, f);
 
+/**
+ * An 82599-like function 8086:10fb rev 01 (subsystem 8086:000c, INTA): BAR0 64-bit 512 KiB, optional BAR2
+ * I/O 32 bytes, BAR4 64-bit prefetchable 16 KiB.
+ */
+export function nic82599Function(
+  bar0: MmioHandler,
+  io?: MmioHandler,
+  bar4: MmioHandler = new Regs(0x4000),
+): PciFunctionModel {
+  return new PciFunctionModel({
+    vendorId: 0x8086,
+    deviceId: 0x10fb,
+    classCode: 0x02,
+    subclass: 0x00,
+    revision: 0x01,
+    subsystemVendorId: 0x8086,
+    subsystemId: 0x000c,
+    interruptPin: 1,
+    bars: [
+      { index: 0, kind: "memory64", size: 0x80000, handler: bar0, name: "82599 BAR0" },
+      ...(io ? [{ index: 2, kind: "io" as const, size: 32, handler: io }] : []),
+      { index: 4, kind: "memory64", size: 0x4000, prefetchable: true, handler: bar4 },
+    ],
+  });
+}
+
 /** The functions of {@link buildMachine}, to reach their register files. */
 export interface Fixture {
   machine: Machine;
@@ -63,21 +89,7 @@ export function buildMachine(config: Partial<PlatformConfig> = {}): Fixture {
   const nicBar0 = new Regs(0x80000);
   const nicIo = new Regs(32);
   const nicBar4 = new Regs(0x4000);
-  const nic = new PciFunctionModel({
-    vendorId: 0x8086,
-    deviceId: 0x10fb,
-    classCode: 0x02,
-    subclass: 0x00,
-    revision: 0x01,
-    subsystemVendorId: 0x8086,
-    subsystemId: 0x000c,
-    interruptPin: 1,
-    bars: [
-      { index: 0, kind: "memory64", size: 0x80000, handler: nicBar0 },
-      { index: 2, kind: "io", size: 32, handler: nicIo },
-      { index: 4, kind: "memory64", size: 0x4000, prefetchable: true, handler: nicBar4 },
-    ],
-  });
+  const nic = nic82599Function(nicBar0, nicIo, nicBar4);
   nic.addCapability(0x09, [4, 0x5a]);
   nic.addMsixCapability(64, 4, 0, 4, 0x2000);
   machine.addPciDevice(bdf(0, 1, 0), nic);

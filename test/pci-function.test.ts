@@ -2,49 +2,15 @@ import { describe, expect, it } from "vitest";
 import { Machine } from "../src/emu/machine.js";
 import { ModelError } from "../src/emu/model-error.js";
 import { MsixTable, PciBridgeModel, PciFunctionModel } from "../src/emu/pci/index.js";
-import type { AccessWidth, MmioHandler } from "../src/hal/mmio.js";
 import { defaultPlatformConfig } from "../src/hal/platform-config.js";
 import { DeviceFunction } from "../src/pci/types.js";
-
-/** A register file that records accesses. */
-class Regs implements MmioHandler {
-  readonly mem: Uint32Array;
-  readonly log: string[] = [];
-  constructor(size: number) {
-    this.mem = new Uint32Array(size / 4);
-  }
-  mmioRead(offset: number, width: AccessWidth): number {
-    this.log.push(`r${width}@${offset.toString(16)}`);
-    const v = this.mem[offset >>> 2]!;
-    return width === 4 ? v : (v >>> ((offset & 3) * 8)) & (width === 2 ? 0xffff : 0xff);
-  }
-  mmioWrite(offset: number, width: AccessWidth, value: number): void {
-    this.log.push(`w${width}@${offset.toString(16)}=${value.toString(16)}`);
-    if (width === 4) this.mem[offset >>> 2] = value;
-  }
-}
+import { nic82599Function, Regs } from "./pci-fixtures.js";
 
 const ECAM = defaultPlatformConfig().pciEcamBase;
 const ecamAddr = (bus: number, dev: number, fn: number, off: number) =>
   ECAM + bus * 0x10_0000 + dev * 0x8000 + fn * 0x1000 + off;
 
-function nic(regs: Regs, io?: Regs): PciFunctionModel {
-  return new PciFunctionModel({
-    vendorId: 0x8086,
-    deviceId: 0x10fb,
-    classCode: 0x02,
-    subclass: 0x00,
-    revision: 0x01,
-    subsystemVendorId: 0x8086,
-    subsystemId: 0x000c,
-    interruptPin: 1,
-    bars: [
-      { index: 0, kind: "memory64", size: 0x80000, handler: regs, name: "82599 BAR0" },
-      ...(io ? [{ index: 2, kind: "io" as const, size: 32, handler: io }] : []),
-      { index: 4, kind: "memory64", size: 0x4000, prefetchable: true, handler: new Regs(0x4000) },
-    ],
-  });
-}
+const nic = (regs: Regs, io?: Regs) => nic82599Function(regs, io);
 
 describe("PciFunctionModel", () => {
   it("presents a type 0 header with ids, class and read-only fields", () => {
@@ -131,8 +97,8 @@ describe("Machine PCI host", () => {
     m.mmio.write(ecamAddr(0, 1, 0, 0x10), 4, 0x4000_0000);
     m.mmio.write(ecamAddr(0, 1, 0, 0x14), 4, 0);
     m.mmio.write(ecamAddr(0, 1, 0, 0x18), 4, 0x1000);
-    regs.mem[2] = 0xcafe;
-    ioRegs.mem[1] = 0xbeef;
+    new DataView(regs.mem.buffer).setUint32(8, 0xcafe, true);
+    new DataView(ioRegs.mem.buffer).setUint32(4, 0xbeef, true);
     // not decoding yet: memory enable clear
     expect(m.mmio.read(0x4000_0008, 4)).toBe(0xffffffff);
     m.mmio.write(ecamAddr(0, 1, 0, 4), 2, 0x2);
