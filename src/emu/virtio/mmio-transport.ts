@@ -11,7 +11,6 @@ export interface VirtioMmioTransportOptions {
   vendorId?: number;
 }
 
-
 /**
  * The virtio-mmio register block of a device (virtio 1.2 §4.2): version 2 (modern) or version 1
  * (legacy, §4.2.4). It is the {@link MmioHandler} to plug into `machine.addVirtioMmioDevice`.
